@@ -1,0 +1,319 @@
+"""The in-process cluster: ``with kubeproof.Cluster() as c:`` starts an embedded API server.
+
+The server runs on its own event loop in a background thread, so it serves sync and async callers
+alike, and stops cleanly (open watches end, the port closes, temporary files go).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+import yaml
+
+from kubeproof.faults import FaultInjector
+from kubeproof.server.certs import make_certificates
+from kubeproof.server.http import APIServer
+from kubeproof.server.registry.builtin import builtin_resources
+from kubeproof.server.registry.generic import Registry
+from kubeproof.server.store import Store
+from kubeproof.server.timeline import Timeline
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class ClusterError(RuntimeError):
+    """The embedded cluster could not start or was used wrongly."""
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self._ready.set()
+
+    def install_signal_handlers(self) -> None:
+        """The owner of the cluster handles signals, not the server thread."""
+
+
+class Cluster:
+    """An embedded Kubernetes API server with its kubeconfig and clients.
+
+    ``tls=False`` serves plain HTTP. ``port=0`` picks a free port. ``kubeconfig`` chooses where the
+    kubeconfig is written (default: a temporary directory removed on stop).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = True,
+        token: str | None = None,
+        kubeconfig: str | os.PathLike[str] | None = None,
+        name: str = "kubeproof",
+        history_size: int = 10_000,
+        history_seconds: float | None = 300.0,
+        seed: int = 0,
+    ) -> None:
+        self.host = host
+        self.requested_port = port
+        self.tls = tls
+        self.token = token or secrets.token_urlsafe(24)
+        self.name = name
+        self.store = Store(history_size=history_size)
+        self.history_seconds = history_seconds
+        self.registry = Registry(self.store)
+        for rt in builtin_resources():
+            self.registry.register(rt)
+        self.timeline = Timeline()
+        self.store.listeners.append(self.timeline.record)
+        self.faults = FaultInjector(seed=seed)
+        self.registry.before_write.append(self.faults.before_write)
+        self.api = APIServer(self.registry, token=self.token, watch_hooks=self.faults)
+        self._workdir = Path(tempfile.mkdtemp(prefix="kubeproof-"))
+        self._kubeconfig_path = Path(kubeconfig) if kubeconfig else self._workdir / "kubeconfig"
+        self._thread: threading.Thread | None = None
+        self._server: _Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._socket: socket.socket | None = None
+        self.port = 0
+        self._ca_pem = b""
+        self._on_stop: list[Callable[[], None]] = []
+        self._bootstrap()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def _bootstrap(self) -> None:
+        ns_rt = self.registry.resource("namespaces")
+        for ns in SYSTEM_NAMESPACES:
+            self.registry.create(ns_rt, "", {"metadata": {"name": ns}})
+        svc_rt = self.registry.resource("services")
+        self.registry.create(
+            svc_rt,
+            "default",
+            {
+                "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+                "spec": {"ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
+            },
+        )
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self._kubeconfig_path
+
+    @property
+    def workdir(self) -> Path:
+        return self._workdir
+
+    @property
+    def ca_pem(self) -> bytes:
+        return self._ca_pem
+
+    def start(self) -> Cluster:
+        if self._thread is not None:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.requested_port))
+        except OSError as exc:
+            sock.close()
+            raise ClusterError(
+                f"cannot listen on {self.host}:{self.requested_port}: {exc.strerror}; "
+                "choose another port (or 0 for any free port)"
+            ) from None
+        sock.listen(1024)
+        sock.setblocking(False)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        self.api.server_address = f"{self.host}:{self.port}"
+        config_kwargs: dict[str, Any] = {}
+        if self.tls:
+            files = make_certificates(self._workdir / "pki", [self.host, "localhost", "127.0.0.1", "::1"])
+            self._ca_pem = files.ca_pem
+            config_kwargs = {"ssl_certfile": str(files.cert_path), "ssl_keyfile": str(files.key_path)}
+        self.write_kubeconfig(self._kubeconfig_path)
+        config = uvicorn.Config(
+            self.api,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            http="httptools",
+            loop="asyncio",
+            timeout_keep_alive=120,
+            timeout_graceful_shutdown=2,
+            backlog=1024,
+            **config_kwargs,
+        )
+        ready = threading.Event()
+        self._server = _Server(config, ready)
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                if self.history_seconds:
+                    loop.create_task(self._compactor(self.history_seconds))
+                assert self._server is not None
+                loop.run_until_complete(self._server.serve(sockets=[sock]))
+            except BaseException as exc:  # reported to the starting thread
+                failure.append(exc)
+                ready.set()
+            finally:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"kubeproof-{self.name}", daemon=True)
+        self._thread.start()
+        ready.wait(timeout=30)
+        if failure:
+            raise ClusterError(f"the embedded API server failed to start: {failure[0]}")
+        return self
+
+    async def _compactor(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(min(seconds, 30.0))
+            self.store.compact_older_than(seconds)
+
+    def stop(self) -> None:
+        for hook in reversed(self._on_stop):
+            hook()
+        self._on_stop.clear()
+        server, thread, loop = self._server, self._thread, self._loop
+        if server is not None and thread is not None and loop is not None:
+            server.should_exit = True
+            for event in list(self.api.open_streams):
+                loop.call_soon_threadsafe(event.set)
+            thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._thread = self._server = self._loop = self._socket = None
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def on_stop(self, hook: Callable[[], None]) -> None:
+        self._on_stop.append(hook)
+
+    def call_in_loop(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the server's event loop (controllers and other loop-bound work)."""
+        if self._loop is None:
+            raise ClusterError("the cluster is not running; call start() first")
+        self._loop.call_soon_threadsafe(fn)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise ClusterError("the cluster is not running; call start() first")
+        return self._loop
+
+    def __enter__(self) -> Cluster:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Cluster:
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await asyncio.to_thread(self.stop)
+
+    # -- kubeconfig and clients ------------------------------------------------------------------
+
+    def kubeconfig_dict(self) -> dict[str, Any]:
+        cluster: dict[str, Any] = {"server": self.url}
+        if self.tls:
+            cluster["certificate-authority-data"] = base64.b64encode(self._ca_pem).decode()
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": self.name, "cluster": cluster}],
+            "users": [{"name": f"{self.name}-admin", "user": {"token": self.token}}],
+            "contexts": [{"name": self.name, "context": {"cluster": self.name, "user": f"{self.name}-admin",
+                                                          "namespace": "default"}}],
+            "current-context": self.name,
+            "preferences": {},
+        }
+
+    def write_kubeconfig(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            yaml.safe_dump(self.kubeconfig_dict(), fh, sort_keys=False)
+        return path
+
+    def env(self) -> dict[str, str]:
+        """Environment for kubectl/helm against this cluster, with caches private to it."""
+        env = dict(os.environ)
+        env["KUBECONFIG"] = str(self._kubeconfig_path)
+        env["KUBECACHEDIR"] = str(self._workdir / "kubecache")
+        env["HELM_CACHE_HOME"] = str(self._workdir / "helm" / "cache")
+        env["HELM_CONFIG_HOME"] = str(self._workdir / "helm" / "config")
+        env["HELM_DATA_HOME"] = str(self._workdir / "helm" / "data")
+        return env
+
+    def kubectl(self, *args: str, input: str | None = None, check: bool = True,
+                timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+        """Run kubectl against this cluster; raises ``ClusterError`` with its output when it fails."""
+        return self._run_tool("kubectl", args, input, check, timeout)
+
+    def helm(self, *args: str, input: str | None = None, check: bool = True,
+             timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+        return self._run_tool("helm", args, input, check, timeout)
+
+    def _run_tool(self, tool: str, args: tuple[str, ...], input: str | None, check: bool,
+                  timeout: float) -> subprocess.CompletedProcess[str]:
+        binary = shutil.which(tool)
+        if binary is None:
+            raise ClusterError(f"{tool} is not on PATH; run `bash scripts/setup.sh` (it installs {tool} into .venv/bin)")
+        proc = subprocess.run([binary, *args], input=input, capture_output=True, text=True, env=self.env(),
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            raise ClusterError(
+                f"{tool} {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+            )
+        return proc
+
+    def api_client(self) -> Any:
+        """An official ``kubernetes`` client ``ApiClient`` configured for this cluster."""
+        from kubernetes import client, config
+
+        configuration = client.Configuration()
+        config.load_kube_config(config_file=str(self._kubeconfig_path), client_configuration=configuration)
+        return client.ApiClient(configuration)
+
+    async def async_api_client(self) -> Any:
+        """A ``kubernetes_asyncio`` ``ApiClient`` configured for this cluster (close it when done)."""
+        from kubernetes_asyncio import client, config
+
+        configuration = client.Configuration()
+        await config.load_kube_config(config_file=str(self._kubeconfig_path), client_configuration=configuration)
+        return client.ApiClient(configuration)

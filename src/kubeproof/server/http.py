@@ -1,0 +1,594 @@
+"""The HTTP front of the embedded API server: an ASGI application served by uvicorn.
+
+It does what kube-apiserver's handler chain does before storage: authentication, request info
+(``requestinfo.go``), content negotiation, body decoding with size limits, and then hands one verb to
+the generic registry. Errors leave as ``Status`` objects; unknown paths get Go's plain-text 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+import traceback
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import orjson
+import yaml
+
+from kubeproof.server import discovery, errors
+from kubeproof.server.negotiation import SERVED_MEDIA_TYPES, Negotiated, negotiate
+from kubeproof.server.options import (
+    Query,
+    first,
+    parse_bool,
+    parse_delete_options,
+    parse_dry_run,
+    parse_list_options,
+)
+from kubeproof.server.patch import (
+    APPLY_PATCH,
+    BUILTIN_PATCH_TYPES,
+    CUSTOM_PATCH_TYPES,
+    JSON_PATCH,
+    MERGE_PATCH,
+    STRATEGIC_MERGE_PATCH,
+    apply_json_patch,
+    decode_object_patch,
+    merge_patch,
+)
+from kubeproof.server.registry.base import Obj, ResourceType
+from kubeproof.server.registry.generic import Registry, deep_copy
+from kubeproof.server.watch import WatchHooks, WatchStream
+
+log = logging.getLogger("kubeproof.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+ASGISend = Callable[[Message], Awaitable[None]]
+
+#: kube-apiserver's ``MaxRequestBodyBytes`` default (3 MiB).
+MAX_BODY_BYTES = 3 * 1024 * 1024
+NAMESPACE_SUBRESOURCES = {"status", "finalize"}
+HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
+AGGREGATED = ("APIGroupDiscoveryList", "apidiscovery.k8s.io", "v2")
+INPUT_MEDIA_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
+
+
+class PlainNotFound(Exception):
+    """Go's ``http.NotFound``: the path is served by nothing."""
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: Query
+    headers: dict[str, str]
+    receive: Receive
+    body: bytes = b""
+    user: str = ""
+    groups: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, "")
+
+
+@dataclass
+class ResourceRequest:
+    """``RequestInfo`` for a resource path."""
+
+    rt: ResourceType
+    namespace: str | None
+    name: str
+    subresource: str
+    verb: str
+
+
+class APIServer:
+    """The ASGI application. ``registry`` holds all state; the rest is protocol."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        token: str | None = None,
+        allow_anonymous: bool = False,
+        watch_hooks: WatchHooks | None = None,
+    ) -> None:
+        self.registry = registry
+        self.token = token
+        self.allow_anonymous = allow_anonymous
+        self.watch_hooks = watch_hooks or WatchHooks()
+        self.server_address = "127.0.0.1:0"
+        #: Streams currently open (watches and followed logs); shutdown ends them.
+        self.open_streams: set[asyncio.Event] = set()
+        self.request_count = 0
+
+    # -- ASGI ------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: ASGISend) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        self.request_count += 1
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        request = Request(
+            method=scope["method"],
+            path=scope["path"],
+            query=parse_qs(raw_query, keep_blank_values=True),
+            headers=headers,
+            receive=receive,
+        )
+        responder = Responder(send, request)
+        try:
+            await self.handle(request, responder)
+        except errors.StatusError as exc:
+            await responder.status_error(exc)
+        except PlainNotFound:
+            await responder.plain(404, b"404 page not found\n")
+        except Exception as exc:  # a bug must answer as the apiserver would, never as a traceback
+            log.error("internal error on %s %s:\n%s", request.method, request.path, traceback.format_exc())
+            await responder.status_error(errors.internal_error(exc))
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def authenticate(self, request: Request) -> None:
+        auth = request.header("authorization")
+        if auth.lower().startswith("bearer "):
+            presented = auth[7:].strip()
+            if self.token is None or hmac.compare_digest(presented.encode(), self.token.encode()):
+                request.user, request.groups = "kubeproof-admin", ["system:masters", "system:authenticated"]
+                return
+            raise errors.unauthorized()
+        if self.token is None or self.allow_anonymous:
+            request.user, request.groups = "system:anonymous", ["system:unauthenticated"]
+            return
+        raise errors.unauthorized()
+
+    async def handle(self, request: Request, out: Responder) -> None:
+        path = request.path
+        if len(path) > 1 and path.endswith("/"):
+            path = path.rstrip("/")
+        self.authenticate(request)
+        if path in HEALTH_PATHS or any(path.startswith(p + "/") for p in HEALTH_PATHS):
+            await out.plain(200, b"ok")
+            return
+        if path == "/version":
+            await out.object(200, discovery.version_info())
+            return
+        if path == "/api" or path == "/apis":
+            await self.discovery_root(request, out, core=path == "/api")
+            return
+        parts = [unquote(p) for p in path.split("/")[1:]]
+        if parts[0] == "api":
+            if len(parts) < 2 or parts[1] != "v1":
+                raise PlainNotFound
+            group, version, rest = "", "v1", parts[2:]
+        elif parts[0] == "apis" and len(parts) >= 2:
+            group = parts[1]
+            if len(parts) == 2:
+                doc = discovery.api_group(self.registry, group)
+                if doc is None:
+                    raise PlainNotFound
+                await out.object(200, doc)
+                return
+            version, rest = parts[2], parts[3:]
+        else:
+            raise PlainNotFound
+        if not rest:
+            doc = discovery.api_resource_list(self.registry, group, version)
+            if doc is None:
+                raise PlainNotFound
+            await out.object(200, doc)
+            return
+        info = self.request_info(request, group, version, rest)
+        await self.serve_resource(request, out, info)
+
+    async def discovery_root(self, request: Request, out: Responder, core: bool) -> None:
+        if request.method != "GET":
+            raise errors.method_not_supported("", "", request.method.lower())
+        negotiated = negotiate(request.header("accept"), {AGGREGATED})
+        if negotiated is None:
+            raise errors.not_acceptable(["application/json", "application/yaml"])
+        if negotiated.transform == "APIGroupDiscoveryList":
+            await out.object(200, discovery.aggregated(self.registry, core), content_type=discovery.AGGREGATED_CONTENT_TYPE)
+        elif core:
+            await out.object(200, discovery.api_versions(self.server_address))
+        else:
+            await out.object(200, discovery.api_group_list(self.registry))
+
+    def request_info(self, request: Request, group: str, version: str, parts: list[str]) -> ResourceRequest:
+        """``RequestInfoFactory.NewRequestInfo`` for the part after ``/api/v1`` or ``/apis/g/v``."""
+        force_watch = False
+        if parts[0] == "watch":
+            force_watch, parts = True, parts[1:]
+            if not parts:
+                raise PlainNotFound
+        namespace: str | None = None
+        if parts[0] == "namespaces" and len(parts) > 1:
+            if len(parts) > 2 and parts[2] not in NAMESPACE_SUBRESOURCES:
+                namespace, parts = parts[1], parts[2:]
+        plural = parts[0]
+        name = parts[1] if len(parts) > 1 else ""
+        subresource = parts[2] if len(parts) > 2 else ""
+        if len(parts) > 3:
+            raise PlainNotFound
+        rt = self.registry.lookup(group, version, plural)
+        if rt is None:
+            raise PlainNotFound
+        if rt.namespaced and namespace is None and name:
+            raise PlainNotFound  # namespaced items live only under /namespaces/{ns}/
+        if not rt.namespaced and namespace is not None:
+            raise PlainNotFound
+        if subresource and subresource not in rt.subresources:
+            raise PlainNotFound
+        if namespace == "":
+            raise PlainNotFound
+        method = request.method
+        if method == "GET" or method == "HEAD":
+            watch_param = first(request.query, "watch")
+            is_watch = force_watch or (watch_param is not None and watch_param not in ("false", "0"))
+            if is_watch:
+                verb = "watch"
+            else:
+                verb = "get" if name else "list"
+        elif method == "POST":
+            verb = "create"
+        elif method == "PUT":
+            verb = "update"
+        elif method == "PATCH":
+            verb = "patch"
+        elif method == "DELETE":
+            verb = "delete" if name else "deletecollection"
+        else:
+            raise errors.method_not_supported(rt.plural, rt.group, method.lower())
+        if (not name and verb in ("update", "patch")) or (name and verb == "create" and not subresource):
+            raise errors.StatusError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource")
+        return ResourceRequest(rt, namespace, name, subresource, verb)
+
+    # -- resources -------------------------------------------------------------------------------
+
+    async def serve_resource(self, request: Request, out: Responder, info: ResourceRequest) -> None:
+        rt, verb = info.rt, info.verb
+        allowed = rt.subresources[info.subresource].verbs if info.subresource else rt.verbs
+        if verb not in allowed and not (verb == "watch" and info.name and "watch" in rt.verbs):
+            raise errors.method_not_supported(rt.plural, rt.group, verb)
+        negotiated = negotiate(request.header("accept"))
+        if negotiated is None:
+            raise errors.not_acceptable(SERVED_MEDIA_TYPES)
+        out.format = negotiated.format
+        registry = self.registry
+        namespace = info.namespace or ""
+        if verb == "get":
+            await out.object(200, registry.get(rt, namespace, info.name))
+        elif verb == "list":
+            await self.list(request, out, info)
+        elif verb == "watch":
+            await self.watch(request, out, info, negotiated)
+        elif verb == "create":
+            body = await self.read_object(request, rt)
+            dry_run = parse_dry_run(request.query.get("dryRun"), "CreateOptions")
+            created = registry.create(rt, namespace, body, dry_run=dry_run)
+            await out.object(201, created)
+        elif verb == "update":
+            body = await self.read_object(request, rt)
+            dry_run = parse_dry_run(request.query.get("dryRun"), "UpdateOptions")
+            updated = registry.update(rt, namespace, info.name, body, subresource=info.subresource, dry_run=dry_run)
+            await out.object(200, updated)
+        elif verb == "patch":
+            await self.patch(request, out, info)
+        elif verb == "delete":
+            body = await self.read_body(request)
+            options_body = self.decode(request, body, "DeleteOptions") if body.strip() else None
+            opts = parse_delete_options(options_body, request.query)
+            result = registry.delete(rt, namespace, info.name, opts)
+            if result.deleted and not rt.strategy.return_deleted_object:
+                await out.object(200, registry.success_status(rt, result.obj))
+            else:
+                code = 202 if not result.deleted and opts.orphan_dependents is False else 200
+                await out.object(code, result.obj)
+        elif verb == "deletecollection":
+            body = await self.read_body(request)
+            options_body = self.decode(request, body, "DeleteOptions") if body.strip() else None
+            opts = parse_delete_options(options_body, request.query)
+            list_opts = parse_list_options(request.query, watch=False)
+            items = registry.delete_collection(rt, info.namespace, list_opts, opts)
+            await out.object(200, self.list_body(rt, items, {}))
+
+    def list_body(self, rt: ResourceType, items: list[Obj], meta: dict[str, Any]) -> Obj:
+        if not rt.typed_list_items:
+            items = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in items]
+        return {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
+
+    async def list(self, request: Request, out: Responder, info: ResourceRequest) -> None:
+        opts = parse_list_options(request.query, watch=False, name=info.name)
+        result = self.registry.list(info.rt, info.namespace, opts)
+        meta: dict[str, Any] = {"resourceVersion": str(result.resource_version)}
+        if result.continue_token:
+            meta["continue"] = result.continue_token
+        if result.remaining is not None:
+            meta["remainingItemCount"] = result.remaining
+        await out.object(200, self.list_body(info.rt, result.items, meta))
+
+    async def watch(self, request: Request, out: Responder, info: ResourceRequest, negotiated: Negotiated) -> None:
+        opts = parse_list_options(request.query, watch=True, name=info.name)
+        stream = WatchStream(self.registry, info.rt, info.namespace, opts, self.watch_hooks)
+        disconnected = asyncio.Event()
+        self.open_streams.add(disconnected)
+
+        async def wait_disconnect() -> None:
+            while True:
+                message = await request.receive()
+                if message["type"] == "http.disconnect":
+                    disconnected.set()
+                    return
+
+        watcher = asyncio.ensure_future(wait_disconnect())
+        try:
+            await out.start_stream(200, "application/json")
+
+            async def send(data: bytes) -> None:
+                if not disconnected.is_set():
+                    await out.chunk(data)
+
+            await stream.run(send, disconnected)
+        except OSError:
+            pass  # the client went away mid-write
+        finally:
+            watcher.cancel()
+            self.open_streams.discard(disconnected)
+            await out.end_stream()
+
+    async def patch(self, request: Request, out: Responder, info: ResourceRequest) -> None:
+        rt = info.rt
+        content_type = request.header("content-type").split(";")[0].strip().lower()
+        accepted = CUSTOM_PATCH_TYPES if rt.typed_list_items else BUILTIN_PATCH_TYPES
+        if content_type not in accepted or content_type == APPLY_PATCH:
+            raise errors.unsupported_media_type([t for t in accepted if t != APPLY_PATCH])
+        force = first(request.query, "force")
+        if force is not None:
+            from kubeproof.server.validation.field import forbidden
+
+            raise errors.invalid_options("PatchOptions", [forbidden("force", "may not be specified for non-apply patch")])
+        dry_run = parse_dry_run(request.query.get("dryRun"), "PatchOptions")
+        body = await self.read_body(request)
+        namespace = info.namespace or ""
+        current = self.registry.get(rt, namespace, info.name)
+        if info.subresource == "status" and False:
+            pass
+        original = deep_copy(current)
+        if content_type == JSON_PATCH:
+            patched = apply_json_patch(original, body)
+        else:
+            patch = decode_object_patch(body)
+            patched = merge_patch(original, patch)
+            if content_type == STRATEGIC_MERGE_PATCH:
+                pass  # list merge keys and directives arrive with the strategic-merge implementation
+            assert content_type in (MERGE_PATCH, STRATEGIC_MERGE_PATCH)
+        meta = patched.get("metadata")
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        if meta.get("resourceVersion") is None or meta.get("resourceVersion") == current["metadata"].get("resourceVersion"):
+            meta["resourceVersion"] = current["metadata"].get("resourceVersion")
+        updated = self.registry.update(
+            rt, namespace, info.name, patched, subresource=info.subresource, dry_run=dry_run
+        )
+        await out.object(200, updated)
+
+    # -- bodies ----------------------------------------------------------------------------------
+
+    async def read_body(self, request: Request) -> bytes:
+        length = request.header("content-length")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await self._drain(request)
+            raise errors.request_entity_too_large(f"limit is {MAX_BODY_BYTES}")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                await self._drain(request)
+                raise errors.request_entity_too_large(f"limit is {MAX_BODY_BYTES}")
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        request.body = b"".join(chunks)
+        return request.body
+
+    async def _drain(self, request: Request) -> None:
+        """Read and drop the rest of an oversized body so the connection stays usable."""
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body"):
+                return
+
+    def decode(self, request: Request, body: bytes, kind: str) -> Any:
+        content_type = request.header("content-type").split(";")[0].strip().lower()
+        if content_type in ("", "application/json", "*/*"):
+            try:
+                return orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise errors.bad_request(decode_error_message(kind, body, str(exc))) from None
+        if content_type in ("application/yaml", "application/x-yaml", "text/yaml"):
+            try:
+                return yaml.safe_load(body)
+            except yaml.YAMLError as exc:
+                raise errors.bad_request(decode_error_message(kind, body, str(exc).replace("\n", " "))) from None
+        raise errors.unsupported_media_type(INPUT_MEDIA_TYPES)
+
+    async def read_object(self, request: Request, rt: ResourceType) -> Obj:
+        body = await self.read_body(request)
+        data = self.decode(request, body, rt.kind)
+        if not isinstance(data, dict):
+            raise errors.bad_request(
+                decode_error_message(rt.kind, body, "couldn't get version/kind; json parse error: "
+                                     f"json: cannot unmarshal {go_json_type(data)} into Go value of type "
+                                     "struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; "
+                                     "Kind string \"json:\\\"kind,omitempty\\\"\" }")
+            )
+        check_type_meta(rt, data)
+        meta = data.get("metadata")
+        if meta is not None and not isinstance(meta, dict):
+            raise errors.bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: json: cannot unmarshal '
+                f"{go_json_type(meta)} into Go struct field {rt.kind}.metadata of type v1.ObjectMeta"
+            )
+        if meta:
+            check_metadata_types(rt, meta)
+        return data
+
+
+def go_json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if value is None:
+        return "null"
+    return "object"
+
+
+def decode_error_message(kind: str, body: bytes, why: str) -> str:
+    """``transformDecodeError`` for a body whose kind cannot be read."""
+    summary = body[:30].decode("utf-8", "replace")
+    if len(body) > 30:
+        summary += " ..."
+    return f"the object provided is unrecognized (must be of type {kind}): {why} ({summary})"
+
+
+def check_type_meta(rt: ResourceType, data: Obj) -> None:
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    if kind is not None and not isinstance(kind, str) or api_version is not None and not isinstance(api_version, str):
+        raise errors.bad_request(
+            f"the object provided is unrecognized (must be of type {rt.kind}): couldn't get version/kind; "
+            "json parse error: json: cannot unmarshal into Go struct field .kind of type string"
+        )
+    if api_version and api_version != rt.api_version:
+        raise errors.bad_request(
+            f"the API version in the data ({api_version}) does not match the expected API version ({rt.api_version})"
+        )
+    if kind and kind != rt.kind:
+        version = rt.version
+        raise errors.bad_request(
+            f'{kind} in version "{version}" cannot be handled as a {rt.kind}: converting (v1.{kind}) to '
+            f"({rt.kind}): unknown conversion"
+        )
+
+
+_META_STRINGS = ("name", "generateName", "namespace", "uid", "resourceVersion")
+
+
+def check_metadata_types(rt: ResourceType, meta: dict[str, Any]) -> None:
+    """The JSON type errors Go's decoder reports for ObjectMeta (the fields clients get wrong)."""
+    def fail(field: str, value: Any, go_type: str) -> errors.StatusError:
+        return errors.bad_request(
+            f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: json: cannot unmarshal '
+            f"{go_json_type(value)} into Go struct field ObjectMeta.metadata.{field} of type {go_type}"
+        )
+
+    for field in _META_STRINGS:
+        value = meta.get(field)
+        if value is not None and not isinstance(value, str):
+            raise fail(field, value, "string")
+    for field in ("labels", "annotations"):
+        value = meta.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise fail(field, value, "map[string]string")
+        for item in value.values():
+            if item is not None and not isinstance(item, str):
+                raise fail(field, item, "string")
+    finalizers = meta.get("finalizers")
+    if finalizers is not None:
+        if not isinstance(finalizers, list):
+            raise fail("finalizers", finalizers, "[]string")
+        for item in finalizers:
+            if not isinstance(item, str):
+                raise fail("finalizers", item, "string")
+    owners = meta.get("ownerReferences")
+    if owners is not None and not (isinstance(owners, list) and all(isinstance(o, dict) for o in owners)):
+        raise fail("ownerReferences", owners, "[]v1.OwnerReference")
+
+
+class Responder:
+    """Writes responses: objects as JSON (or YAML), Status errors, plain text, and chunked streams."""
+
+    def __init__(self, send: ASGISend, request: Request) -> None:
+        self.send = send
+        self.request = request
+        self.format = "json"
+        self.started = False
+
+    def encode(self, obj: Any) -> tuple[bytes, str]:
+        if self.format == "yaml":
+            return yaml.safe_dump(obj, sort_keys=False).encode(), "application/yaml"
+        pretty = self.request.query.get("pretty", [""])[0] in ("true", "1")
+        data = orjson.dumps(obj, option=orjson.OPT_INDENT_2) if pretty else orjson.dumps(obj)
+        return data + b"\n", "application/json"
+
+    async def object(self, code: int, obj: Any, content_type: str | None = None,
+                     headers: dict[str, str] | None = None) -> None:
+        body, ctype = self.encode(obj)
+        await self.raw(code, body, content_type or ctype, headers)
+
+    async def raw(self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        if self.started:
+            return
+        self.started = True
+        hdrs = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-cache, private")]
+        for key, value in (headers or {}).items():
+            hdrs.append((key.lower().encode(), value.encode()))
+        await self.send({"type": "http.response.start", "status": code, "headers": hdrs})
+        await self.send({"type": "http.response.body", "body": body if self.request.method != "HEAD" else b""})
+
+    async def plain(self, code: int, body: bytes) -> None:
+        await self.raw(code, body, "text/plain; charset=utf-8", {"x-content-type-options": "nosniff"})
+
+    async def status_error(self, exc: errors.StatusError) -> None:
+        if self.started:
+            return
+        self.format = "json" if self.format not in ("json", "yaml") else self.format
+        await self.object(exc.code, exc.status(), headers=exc.headers)
+
+    async def start_stream(self, code: int, content_type: str) -> None:
+        self.started = True
+        hdrs = [(b"content-type", content_type.encode()), (b"cache-control", b"no-cache, private")]
+        await self.send({"type": "http.response.start", "status": code, "headers": hdrs})
+        # Headers go out before any event, as kube-apiserver flushes them at once.
+        await self.send({"type": "http.response.body", "body": b"", "more_body": True})
+
+    async def chunk(self, data: bytes) -> None:
+        await self.send({"type": "http.response.body", "body": data, "more_body": True})
+
+    async def end_stream(self) -> None:
+        try:
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+        except Exception:
+            pass  # the connection is already gone
+
+
+def elapsed_ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000

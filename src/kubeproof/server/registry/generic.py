@@ -1,0 +1,556 @@
+"""The generic registry: create, get, list, update, delete for every resource through one store.
+
+The counterpart of kube-apiserver's ``registry/generic/registry/store.go`` plus the parts of
+``registry/rest`` (BeforeCreate, BeforeUpdate, BeforeDelete) and the NamespaceLifecycle admission that
+every write passes. Per-kind behaviour comes from the resource's ``Strategy``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from kubeproof.server import errors
+from kubeproof.server.options import DeleteOptions, ListOptions, parse_rv
+from kubeproof.server.registry.base import Obj, ResourceType
+from kubeproof.server.selectors import check_field_labels
+from kubeproof.server.store import RevisionCompacted, Store
+
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+MAX_GENERATED_PREFIX = 58
+MAX_NAME_ATTEMPTS = 8
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new "
+    "list without the continue parameter, or use the continue token in this response to retrieve the "
+    "remainder of the results. Continuing with the provided token results in an inconsistent list - objects "
+    "that were created, modified, or deleted between the time the first chunk was returned and now may show "
+    "up in the list."
+)
+
+
+def now_rfc3339(at: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if at is None else at))
+
+
+def deep_copy(obj: Obj) -> Obj:
+    return orjson.loads(orjson.dumps(obj))  # type: ignore[no-any-return]
+
+
+def meta_of(obj: Obj) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = obj["metadata"] = {}
+    return meta
+
+
+@dataclass
+class ListResult:
+    items: list[Obj]
+    resource_version: int
+    continue_token: str = ""
+    remaining: int | None = None
+
+
+@dataclass
+class DeleteResult:
+    obj: Obj
+    deleted: bool  # removed from the store (False: still there, terminating)
+
+
+def encode_continue(rv: int, start: str) -> str:
+    token = orjson.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start})
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+
+def decode_continue(token: str) -> tuple[int, str]:
+    """``storage.DecodeContinue``: 400 ``invalid continue token: ...`` on anything malformed."""
+    def bad(why: str) -> errors.StatusError:
+        return errors.bad_request(f"invalid continue token: {why}")
+
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise bad(f"continue key is not valid: {exc}") from None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise bad(f"continue key is not valid: {exc}") from None
+    if not isinstance(data, dict) or data.get("v") != "meta.k8s.io/v1":
+        raise bad("continue key is not valid: server does not recognize this encoded version")
+    rv, start = data.get("rv"), data.get("start")
+    if not isinstance(rv, int) or rv <= 0:
+        raise bad("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    if not isinstance(start, str) or not start:
+        raise bad("continue key is not valid: encoded start key empty")
+    return rv, start
+
+
+def storage_key(obj: Obj) -> str:
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace") or ""
+    return f"{ns}/{meta.get('name')}" if ns else str(meta.get("name"))
+
+
+class Registry:
+    """All served resources and the generic operations on them."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.by_key: dict[str, ResourceType] = {}
+        self.by_path: dict[tuple[str, str, str], ResourceType] = {}
+        #: Called before every write (verb, resource, namespace, name); may raise a StatusError.
+        #: The fault injector hooks in here.
+        self.before_write: list[Callable[[str, ResourceType, str, str], None]] = []
+        #: Adds the ``orphan``/``foregroundDeletion`` finalizers on delete: only when a GC controller runs.
+        self.gc_enabled = False
+        self._cluster_ip = 0
+
+    # -- resource types --------------------------------------------------------------------------
+
+    def register(self, rt: ResourceType) -> None:
+        self.by_key[rt.key] = rt
+        self.by_path[(rt.group, rt.version, rt.plural)] = rt
+
+    def unregister(self, rt: ResourceType) -> None:
+        self.by_key.pop(rt.key, None)
+        if self.by_path.get((rt.group, rt.version, rt.plural)) is rt:
+            del self.by_path[(rt.group, rt.version, rt.plural)]
+
+    def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
+        return self.by_path.get((group, version, plural))
+
+    def resource(self, key: str) -> ResourceType:
+        return self.by_key[key]
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _check_write(self, verb: str, rt: ResourceType, namespace: str, name: str) -> None:
+        for hook in self.before_write:
+            hook(verb, rt, namespace, name)
+
+    def _admit_namespace(self, rt: ResourceType, namespace: str, name: str) -> None:
+        """NamespaceLifecycle: no new content in a missing or terminating namespace."""
+        if not rt.namespaced:
+            return
+        ns = self.store.get("namespaces", "", namespace)
+        if ns is None:
+            raise errors.not_found("namespaces", "", namespace)
+        if (ns.get("status") or {}).get("phase") == "Terminating":
+            raise errors.forbidden(
+                rt.plural,
+                rt.group,
+                name,
+                f"unable to create new content in namespace {namespace} because it is being terminated",
+                [
+                    {
+                        "reason": "NamespaceTerminating",
+                        "message": f"namespace {namespace} is being terminated",
+                        "field": "metadata.namespace",
+                    }
+                ],
+            )
+
+    def allocate_cluster_ip(self) -> str:
+        """The next free address in 10.96.0.0/12 (10.96.0.1 is the ``kubernetes`` Service)."""
+        used = {
+            (svc.get("spec") or {}).get("clusterIP") for svc in self.store.list("services")[0]
+        }
+        while True:
+            self._cluster_ip += 1
+            n = self._cluster_ip
+            ip = f"10.{96 + (n >> 16) % 16}.{(n >> 8) & 255}.{n & 255}"
+            if n & 255 not in (0, 255) and ip not in used:
+                return ip
+
+    def _prepare_namespace(self, rt: ResourceType, obj: Obj, namespace: str) -> None:
+        meta = meta_of(obj)
+        if rt.namespaced:
+            body_ns = meta.get("namespace")
+            if not body_ns:
+                meta["namespace"] = namespace
+            elif body_ns != namespace:
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+        else:
+            meta.pop("namespace", None)
+
+    # -- create ----------------------------------------------------------------------------------
+
+    def create(self, rt: ResourceType, namespace: str, obj: Obj, *, dry_run: bool = False) -> Obj:
+        with self.store.lock:
+            obj = deep_copy(obj)
+            obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
+            self._prepare_namespace(rt, obj, namespace)
+            meta = meta_of(obj)
+            name = meta.get("name") or ""
+            self._admit_namespace(rt, namespace, name)
+            self._check_write("create", rt, namespace, name)
+            for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                          "selfLink"):
+                meta.pop(field, None)
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = now_rfc3339()
+            rv_sent = meta.pop("resourceVersion", None)
+            generate = not name and meta.get("generateName")
+            if generate:
+                meta["name"] = self._generated_name(str(meta["generateName"]))
+            rt.strategy.prepare_for_create(obj)
+            if rt.strategy.track_generation:
+                meta["generation"] = 1
+            if rt.kind == "Service" and rt.group == "":
+                self._assign_cluster_ip(obj)
+            rt.strategy.finish_create(obj)
+            errs = rt.strategy.validate(obj)
+            if errs:
+                raise errors.invalid(rt.kind, rt.group, meta.get("name") or "", errs)
+            if rv_sent:
+                raise errors.internal("resourceVersion should not be set on objects to be created")
+            for attempt in range(MAX_NAME_ATTEMPTS if generate else 1):
+                if attempt:
+                    meta["name"] = self._generated_name(str(meta["generateName"]))
+                existing = self.store.get(rt.key, meta.get("namespace") or "", meta["name"])
+                if existing is None:
+                    break
+            else:
+                if generate:
+                    raise errors.generate_name_conflict(rt.plural, rt.group, meta["name"])
+            if existing is not None:
+                deleting = bool((existing.get("metadata") or {}).get("deletionTimestamp"))
+                raise errors.already_exists(rt.plural, rt.group, meta["name"], terminating=deleting)
+            if dry_run:
+                return obj
+            stored = self.store.create(rt.key, obj)
+            assert stored is not None
+            return stored
+
+    def _generated_name(self, prefix: str) -> str:
+        return prefix[:MAX_GENERATED_PREFIX] + "".join(random.choices(NAME_ALPHABET, k=5))
+
+    def _assign_cluster_ip(self, obj: Obj) -> None:
+        spec = obj.get("spec")
+        if not isinstance(spec, dict) or spec.get("type") == "ExternalName":
+            return
+        if spec.get("clusterIP") in (None, ""):
+            spec["clusterIP"] = self.allocate_cluster_ip()
+        if "clusterIPs" not in spec:
+            spec["clusterIPs"] = [spec["clusterIP"]]
+
+    # -- get and list ----------------------------------------------------------------------------
+
+    def get(self, rt: ResourceType, namespace: str, name: str) -> Obj:
+        obj = self.store.get(rt.key, namespace if rt.namespaced else "", name)
+        if obj is None:
+            raise errors.not_found(rt.plural, rt.group, name)
+        return obj
+
+    def matcher(self, rt: ResourceType, opts: ListOptions) -> Callable[[Obj], bool]:
+        """A predicate for the list/watch selectors (``storage.SelectionPredicate``)."""
+        supported = ["metadata.name"]
+        if rt.namespaced:
+            supported.append("metadata.namespace")
+        supported.extend(rt.strategy.selectable_fields)
+        if rt.key == "pods":
+            supported.append("spec.host")
+        check_field_labels(opts.field_selector, supported, rt.strategy.has_field_label_conversion)
+        labels, fields = opts.label_selector, opts.field_selector
+        if labels.empty and fields.empty:
+            return lambda obj: True
+        strategy = rt.strategy
+
+        def match(obj: Obj) -> bool:
+            meta = obj.get("metadata") or {}
+            if not labels.empty and not labels.matches(meta.get("labels") or {}):
+                return False
+            if fields.empty:
+                return True
+            values = strategy.field_values(obj)
+            values["metadata.name"] = meta.get("name") or ""
+            values["metadata.namespace"] = meta.get("namespace") or ""
+            if "spec.nodeName" in values:
+                values["spec.host"] = values["spec.nodeName"]
+            return fields.matches(values)
+
+        return match
+
+    def list(self, rt: ResourceType, namespace: str | None, opts: ListOptions) -> ListResult:
+        match = self.matcher(rt, opts)
+        ns = namespace if rt.namespaced else None
+        start = ""
+        if opts.continue_token:
+            rv, start = decode_continue(opts.continue_token)
+            try:
+                items = self.store.list_at(rt.key, rv, ns)
+            except RevisionCompacted:
+                current = self.store.revision
+                err = errors.expired(CONTINUE_EXPIRED)
+                err.list_continue = encode_continue(current, start)
+                raise err from None
+        else:
+            rv, items = self._list_state(rt, ns, opts)
+        if start:
+            items = [o for o in items if storage_key(o) > start.rstrip("\x00")]
+        matched: list[Obj] = []
+        limit = opts.limit
+        token, remaining = "", None
+        for index, obj in enumerate(items):
+            if not match(obj):
+                continue
+            if limit and len(matched) == limit:
+                token = encode_continue(rv, storage_key(matched[-1]) + "\x00")
+                if opts.label_selector.empty and opts.field_selector.empty:
+                    remaining = len(items) - index
+                break
+            matched.append(obj)
+        return ListResult(matched, rv, token, remaining)
+
+    def _list_state(self, rt: ResourceType, ns: str | None, opts: ListOptions) -> tuple[int, list[Obj]]:
+        """The items a list without ``continue`` reads, per the resourceVersion semantics table."""
+        rv_text, match = opts.resource_version, opts.resource_version_match
+        if rv_text in ("", "0"):
+            items, rv = self.store.list(rt.key, ns)
+            return rv, items
+        requested = parse_rv(rv_text)
+        current = self.store.revision
+        exact = match == "Exact" or (match == "" and opts.limit > 0)
+        if requested > current:
+            raise errors.too_large_resource_version(requested, current)
+        if exact:
+            try:
+                return requested, self.store.list_at(rt.key, requested, ns)
+            except RevisionCompacted:
+                raise errors.expired("The resourceVersion for the provided list is too old.") from None
+        items, rv = self.store.list(rt.key, ns)
+        return rv, items
+
+    # -- update ----------------------------------------------------------------------------------
+
+    def update(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        obj: Obj,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> Obj:
+        with self.store.lock:
+            obj = deep_copy(obj)
+            obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
+            ns = namespace if rt.namespaced else ""
+            meta = meta_of(obj)
+            body_name = meta.get("name")
+            if body_name and body_name != name:
+                raise errors.bad_request(
+                    f"the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )
+            meta["name"] = name
+            self._prepare_namespace(rt, obj, namespace)
+            old = self.store.get(rt.key, ns, name)
+            if old is None:
+                raise errors.not_found(rt.plural, rt.group, name)
+            self._check_write("update", rt, ns, name)
+            old_meta = old["metadata"]
+            sent_rv = meta.get("resourceVersion")
+            if not sent_rv:
+                if not rt.strategy.allow_unconditional_update:
+                    from kubeproof.server.validation.field import invalid as invalid_field
+
+                    raise errors.invalid(
+                        rt.plural, rt.group, name,
+                        [invalid_field("metadata.resourceVersion", 0, "must be specified for an update")],
+                    )
+            elif sent_rv != old_meta.get("resourceVersion"):
+                raise errors.stale_update(rt.plural, rt.group, name)
+            meta["resourceVersion"] = old_meta.get("resourceVersion")
+            if not meta.get("uid"):
+                meta["uid"] = old_meta.get("uid")
+            meta["creationTimestamp"] = old_meta.get("creationTimestamp")
+            for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+                if field in old_meta:
+                    meta[field] = old_meta[field]
+                else:
+                    meta.pop(field, None)
+            if "generation" in old_meta:
+                meta["generation"] = old_meta["generation"]
+            else:
+                meta.pop("generation", None)
+            if subresource == "status":
+                rt.strategy.prepare_for_status_update(obj, old)
+            elif subresource == "finalize":
+                finalizers = (obj.get("spec") or {}).get("finalizers")
+                obj.clear()
+                obj.update(deep_copy(old))
+                obj["spec"] = dict(obj.get("spec") or {})
+                obj["spec"]["finalizers"] = finalizers or []
+            else:
+                rt.strategy.prepare_for_update(obj, old)
+                if rt.strategy.track_generation and rt.strategy.spec_changed(obj, old):
+                    meta_of(obj)["generation"] = int(old_meta.get("generation") or 0) + 1
+            errs = rt.strategy.validate_update(obj, old)
+            if errs:
+                raise errors.invalid(rt.kind, rt.group, name, errs)
+            if obj == old:
+                return old  # no-op updates write nothing and send no event (etcd3 GuaranteedUpdate)
+            if dry_run:
+                return obj
+            if self._should_delete_during_update(rt, obj, old):
+                deleted = self.store.delete(rt.key, ns, name)
+                assert deleted is not None
+                return obj
+            stored = self.store.update(rt.key, obj)
+            assert stored is not None
+            return stored
+
+    def _should_delete_during_update(self, rt: ResourceType, new: Obj, old: Obj) -> bool:
+        """``ShouldDeleteDuringUpdate``: the last finalizer of a deleting object was just removed."""
+        new_meta, old_meta = new.get("metadata") or {}, old.get("metadata") or {}
+        if new_meta.get("finalizers") or not old_meta.get("finalizers"):
+            return False
+        if not old_meta.get("deletionTimestamp"):
+            return False
+        if (old_meta.get("deletionGracePeriodSeconds") or 0) > 0:
+            return False
+        return rt.strategy.may_delete_during_update(new)
+
+    # -- delete ----------------------------------------------------------------------------------
+
+    def delete(self, rt: ResourceType, namespace: str, name: str, opts: DeleteOptions) -> DeleteResult:
+        with self.store.lock:
+            ns = namespace if rt.namespaced else ""
+            obj = self.store.get(rt.key, ns, name)
+            if obj is None:
+                raise errors.not_found(rt.plural, rt.group, name)
+            if rt.key == "namespaces" and name in IMMORTAL_NAMESPACES:
+                raise errors.forbidden("namespaces", "", name, "this namespace may not be deleted")
+            self._check_write("delete", rt, ns, name)
+            self._check_preconditions(rt, obj, opts)
+            new = deep_copy(obj)
+            meta = new["metadata"]
+            now = time.time()
+            strategy = rt.strategy
+            already = bool(meta.get("deletionTimestamp"))
+            graceful = False
+            if already:
+                current = meta.get("deletionGracePeriodSeconds")
+                if current and opts.grace_period_seconds is not None and opts.grace_period_seconds < current:
+                    # Only a shorter grace period may be set on an object already being deleted.
+                    period = opts.grace_period_seconds
+                    meta["deletionTimestamp"] = now_rfc3339(now + period)
+                    meta["deletionGracePeriodSeconds"] = period
+                    graceful = True
+                elif current:
+                    return DeleteResult(obj, False)
+            else:
+                period = strategy.graceful_delete_period(new, opts.grace_period_seconds)
+                if period is not None:
+                    graceful = True
+                    meta["deletionTimestamp"] = now_rfc3339(now + period)
+                    meta["deletionGracePeriodSeconds"] = period
+                    if meta.get("generation"):
+                        meta["generation"] = int(meta["generation"]) + 1
+            if not already:
+                self._gc_finalizers(meta, opts)
+            pending = strategy.pending_finalizers(new)
+            if graceful and (meta.get("deletionGracePeriodSeconds") or 0) > 0:
+                return self._write_deleting(rt, new, opts)
+            if pending:
+                if not meta.get("deletionTimestamp"):
+                    if meta.get("generation"):
+                        meta["generation"] = int(meta["generation"]) + 1
+                    meta["deletionTimestamp"] = now_rfc3339(now)
+                meta["deletionGracePeriodSeconds"] = 0
+                strategy.mark_deleting(new)
+                if new == obj:
+                    return DeleteResult(obj, False)
+                return self._write_deleting(rt, new, opts)
+            if opts.dry_run:
+                return DeleteResult(new, True)
+            if graceful:
+                # Graceful kinds show the deletionTimestamp to watchers before the object goes.
+                stored = self.store.update(rt.key, new)
+                assert stored is not None
+            deleted = self.store.delete(rt.key, ns, name)
+            assert deleted is not None
+            return DeleteResult(deleted, True)
+
+    def _write_deleting(self, rt: ResourceType, new: Obj, opts: DeleteOptions) -> DeleteResult:
+        if opts.dry_run:
+            return DeleteResult(new, False)
+        stored = self.store.update(rt.key, new)
+        assert stored is not None
+        return DeleteResult(stored, False)
+
+    def _gc_finalizers(self, meta: dict[str, Any], opts: DeleteOptions) -> None:
+        """``deletionFinalizersForGarbageCollection``: orphan/foreground finalizers per the options."""
+        if not self.gc_enabled:
+            return
+        policy = opts.propagation_policy
+        if policy is None and opts.orphan_dependents is not None:
+            policy = "Orphan" if opts.orphan_dependents else "Background"
+        finalizers = list(meta.get("finalizers") or [])
+        if policy == "Orphan":
+            finalizers = [f for f in finalizers if f != "foregroundDeletion"]
+            if "orphan" not in finalizers:
+                finalizers.append("orphan")
+        elif policy == "Foreground":
+            finalizers = [f for f in finalizers if f != "orphan"]
+            if "foregroundDeletion" not in finalizers:
+                finalizers.append("foregroundDeletion")
+        elif policy == "Background":
+            finalizers = [f for f in finalizers if f not in ("orphan", "foregroundDeletion")]
+        if finalizers:
+            meta["finalizers"] = finalizers
+        else:
+            meta.pop("finalizers", None)
+
+    def _check_preconditions(self, rt: ResourceType, obj: Obj, opts: DeleteOptions) -> None:
+        meta = obj["metadata"]
+        qualified_kind = rt.kind  # BeforeDelete names the Kind here, not the resource
+        if opts.precondition_uid is not None and opts.precondition_uid != meta.get("uid"):
+            raise errors.conflict(
+                qualified_kind, rt.group, meta["name"],
+                f"the UID in the precondition ({opts.precondition_uid}) does not match the UID in record "
+                f"({meta.get('uid')}). The object might have been deleted and then recreated",
+            )
+        if opts.precondition_rv is not None and opts.precondition_rv != meta.get("resourceVersion"):
+            raise errors.conflict(
+                qualified_kind, rt.group, meta["name"],
+                f"the ResourceVersion in the precondition ({opts.precondition_rv}) does not match the "
+                f"ResourceVersion in record ({meta.get('resourceVersion')}). The object might have been modified",
+            )
+
+    def delete_collection(
+        self, rt: ResourceType, namespace: str | None, list_opts: ListOptions, opts: DeleteOptions
+    ) -> list[Obj]:
+        result = self.list(rt, namespace, list_opts)
+        deleted: list[Obj] = []
+        for obj in result.items:
+            meta = obj["metadata"]
+            try:
+                self.delete(rt, meta.get("namespace") or "", meta["name"], copy.copy(opts))
+            except errors.StatusError as exc:
+                if exc.code != 404:
+                    raise
+                continue
+            deleted.append(obj)
+        return deleted
+
+    def success_status(self, rt: ResourceType, obj: Obj) -> Obj:
+        """``finalizeDelete`` for stores that do not return the deleted object."""
+        meta = obj.get("metadata") or {}
+        details: dict[str, Any] = {"name": meta.get("name"), "group": rt.group, "kind": rt.plural,
+                                   "uid": meta.get("uid")}
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": {k: v for k, v in details.items() if v}}

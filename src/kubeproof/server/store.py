@@ -1,0 +1,266 @@
+"""The MVCC store: every object of every resource, one cluster-wide revision, and watch history.
+
+Objects are JSON-shaped dicts that are never mutated once stored (writers store a new dict), so a list
+snapshot is just a list of references. Each resource keeps a bounded history of its events: watches resume
+from it, and lists at an older revision are rebuilt from it. When history is dropped (by size, age or an
+explicit ``compact``), revisions at or below the compaction point answer 410 Expired, as etcd does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+Obj = dict[str, Any]
+Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped objects
+
+ADDED = "ADDED"
+MODIFIED = "MODIFIED"
+DELETED = "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A committed change. ``obj`` is the new state (for DELETED: the last state at the deletion revision)."""
+
+    type: str
+    resource: str
+    key: Key
+    obj: Obj
+    prev: Obj | None
+    rv: int
+    time: float
+
+
+class RevisionCompacted(Exception):
+    """The requested revision is older than the retained history of the resource."""
+
+    def __init__(self, requested: int, compacted: int) -> None:
+        super().__init__(f"revision {requested} compacted at {compacted}")
+        self.requested = requested
+        self.compacted = compacted
+
+
+class Subscriber:
+    """Receives committed events of one resource; ``offer`` runs under the store lock, so it must be quick."""
+
+    def offer(self, event: Event) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class _Resource:
+    objects: dict[Key, Obj] = field(default_factory=dict)
+    history: deque[Event] = field(default_factory=deque)
+    compacted_rv: int = 0
+    subscribers: set[Subscriber] = field(default_factory=set)
+
+
+def set_rv(obj: Obj, rv: int) -> Obj:
+    """A shallow copy of ``obj`` whose metadata carries ``rv``."""
+    out = dict(obj)
+    meta = dict(out.get("metadata") or {})
+    meta["resourceVersion"] = str(rv)
+    out["metadata"] = meta
+    return out
+
+
+def key_of(obj: Obj) -> Key:
+    meta = obj.get("metadata") or {}
+    return (meta.get("namespace") or "", meta.get("name") or "")
+
+
+class Store:
+    """One store for all resources with a single, strictly increasing revision."""
+
+    def __init__(self, history_size: int = 10_000, history_seconds: float | None = None) -> None:
+        self.lock = threading.RLock()
+        self.history_size = history_size
+        self.history_seconds = history_seconds
+        self._rv = 1  # etcd starts above zero; "0" means "any" to clients
+        self._resources: dict[str, _Resource] = {}
+        self.listeners: list[Callable[[Event], None]] = []
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        return self._rv
+
+    def _res(self, resource: str) -> _Resource:
+        res = self._resources.get(resource)
+        if res is None:
+            res = self._resources[resource] = _Resource()
+        return res
+
+    def get(self, resource: str, namespace: str, name: str) -> Obj | None:
+        with self.lock:
+            return self._res(resource).objects.get((namespace, name))
+
+    def list(self, resource: str, namespace: str | None = None) -> tuple[list[Obj], int]:
+        """The current objects (sorted by namespace, name) and the revision they were read at."""
+        with self.lock:
+            objects = self._res(resource).objects
+            if namespace is None:
+                items = [objects[k] for k in sorted(objects)]
+            else:
+                items = [objects[k] for k in sorted(objects) if k[0] == namespace]
+            return items, self._rv
+
+    def list_at(self, resource: str, rv: int, namespace: str | None = None) -> list[Obj]:
+        """The objects as they were at revision ``rv``, rebuilt by undoing later history."""
+        with self.lock:
+            res = self._res(resource)
+            if rv < res.compacted_rv:
+                raise RevisionCompacted(rv, res.compacted_rv)
+            state = dict(res.objects)
+            for event in reversed(res.history):
+                if event.rv <= rv:
+                    break
+                if event.prev is None:
+                    state.pop(event.key, None)
+                else:
+                    state[event.key] = event.prev
+        keys = sorted(k for k in state if namespace is None or k[0] == namespace)
+        return [state[k] for k in keys]
+
+    def compacted_revision(self, resource: str) -> int:
+        with self.lock:
+            return self._res(resource).compacted_rv
+
+    def count(self, resource: str) -> int:
+        with self.lock:
+            return len(self._res(resource).objects)
+
+    def resources(self) -> list[str]:
+        with self.lock:
+            return list(self._resources)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _commit(self, resource: str, type_: str, key: Key, obj: Obj, prev: Obj | None) -> Event:
+        res = self._res(resource)
+        self._rv += 1
+        stored = set_rv(obj, self._rv)
+        if type_ == DELETED:
+            res.objects.pop(key, None)
+            event = Event(DELETED, resource, key, stored, prev, self._rv, time.time())
+        else:
+            res.objects[key] = stored
+            event = Event(type_, resource, key, stored, prev, self._rv, time.time())
+        res.history.append(event)
+        while len(res.history) > self.history_size:
+            res.compacted_rv = res.history.popleft().rv
+        for sub in list(res.subscribers):
+            sub.offer(event)
+        for listener in self.listeners:
+            listener(event)
+        return event
+
+    def create(self, resource: str, obj: Obj) -> Obj | None:
+        """Store a new object; None if the key is taken. Returns the stored object."""
+        key = key_of(obj)
+        with self.lock:
+            if key in self._res(resource).objects:
+                return None
+            return self._commit(resource, ADDED, key, obj, None).obj
+
+    def update(self, resource: str, obj: Obj, expected_rv: str | None = None) -> Obj | None:
+        """Replace an existing object; None if it is missing or its revision is not ``expected_rv``."""
+        key = key_of(obj)
+        with self.lock:
+            old = self._res(resource).objects.get(key)
+            if old is None:
+                return None
+            if expected_rv is not None and old["metadata"].get("resourceVersion") != expected_rv:
+                return None
+            return self._commit(resource, MODIFIED, key, obj, old).obj
+
+    def delete(self, resource: str, namespace: str, name: str, expected_rv: str | None = None) -> Obj | None:
+        """Remove an object; returns its last state at the deletion revision, or None."""
+        key = (namespace, name)
+        with self.lock:
+            old = self._res(resource).objects.get(key)
+            if old is None:
+                return None
+            if expected_rv is not None and old["metadata"].get("resourceVersion") != expected_rv:
+                return None
+            return self._commit(resource, DELETED, key, old, old).obj
+
+    # -- history ---------------------------------------------------------------------------------
+
+    def subscribe(
+        self, resource: str, subscriber: Subscriber, since: int | None, namespace: str | None = None
+    ) -> tuple[list[Obj] | list[Event], int]:
+        """Register a subscriber atomically with what it missed.
+
+        ``since=None``: returns the current objects (for synthetic ADDED events) and the revision.
+        ``since=N``: returns the retained events after N; raises RevisionCompacted if N is too old.
+        """
+        with self.lock:
+            res = self._res(resource)
+            if since is None:
+                items, rv = self.list(resource, namespace)
+                res.subscribers.add(subscriber)
+                return items, rv
+            if since < res.compacted_rv:
+                raise RevisionCompacted(since, res.compacted_rv)
+            missed = [e for e in res.history if e.rv > since]
+            res.subscribers.add(subscriber)
+            return missed, self._rv
+
+    def unsubscribe(self, resource: str, subscriber: Subscriber) -> None:
+        with self.lock:
+            self._res(resource).subscribers.discard(subscriber)
+
+    def subscriber_count(self, resource: str | None = None) -> int:
+        with self.lock:
+            if resource is not None:
+                return len(self._res(resource).subscribers)
+            return sum(len(r.subscribers) for r in self._resources.values())
+
+    def compact(self, rv: int | None = None) -> int:
+        """Drop history at or below ``rv`` (default: everything up to now) in every resource."""
+        with self.lock:
+            upto = self._rv if rv is None else rv
+            for res in self._resources.values():
+                while res.history and res.history[0].rv <= upto:
+                    res.history.popleft()
+                res.compacted_rv = max(res.compacted_rv, upto)
+            return upto
+
+    def compact_older_than(self, seconds: float) -> None:
+        """Drop history older than ``seconds``, like etcd's periodic compaction."""
+        cutoff = time.time() - seconds
+        with self.lock:
+            for res in self._resources.values():
+                while res.history and res.history[0].time < cutoff:
+                    res.compacted_rv = res.history.popleft().rv
+
+
+class QueueSubscriber(Subscriber):
+    """Hands events to an asyncio queue on ``loop``, whichever thread commits them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, accept: Callable[[Event], Any] | None = None) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.accept = accept
+        self._loop_thread = threading.get_ident()
+
+    def offer(self, event: Event) -> None:
+        item = self.accept(event) if self.accept is not None else event
+        if item is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self.queue.put_nowait(item)
+        else:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+
+def iter_keys(objs: Iterable[Obj]) -> list[Key]:
+    return [key_of(o) for o in objs]

@@ -1,0 +1,1 @@
+"""Validation of API objects, with apimachinery's exact field-error text."""

@@ -1,0 +1,67 @@
+"""The ``kubeproof`` command line: thin wrappers over the packages below it."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from kubeproof import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kubeproof")
+def main() -> None:
+    """kubeproof: an embedded Kubernetes API server and a toolkit for Kubernetes tests that do not flake."""
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the kubeconfig (default: a temporary file, removed on exit).")
+@click.option("--http", "plain_http", is_flag=True, help="Serve plain HTTP instead of HTTPS.")
+@click.option("--token", default=None, help="Bearer token clients must send (default: a random one).")
+def serve(port: int, host: str, kubeconfig: Path | None, plain_http: bool, token: str | None) -> None:
+    """Run an embedded Kubernetes API server until Ctrl-C."""
+    from kubeproof.cluster import Cluster, ClusterError
+
+    try:
+        cluster = Cluster(host=host, port=port, tls=not plain_http, token=token, kubeconfig=kubeconfig).start()
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    click.echo(f"kubeproof API server listening on {cluster.url}")
+    click.echo(f"kubeconfig: {cluster.kubeconfig}")
+    click.echo(f"try:        KUBECONFIG={cluster.kubeconfig} kubectl get namespaces")
+    click.echo("Ctrl-C to stop.")
+    sys.stdout.flush()
+    try:
+        stop.wait()
+    finally:
+        cluster.stop()
+        if kubeconfig is not None and kubeconfig.exists():
+            kubeconfig.unlink()
+        click.echo("stopped.")
+
+
+@main.command()
+def demo() -> None:
+    """Start an embedded cluster and drive it with kubectl and the Python client, narrating each step."""
+    from kubeproof.demo import run_demo
+
+    sys.exit(run_demo())
+
+
+if __name__ == "__main__":
+    main()

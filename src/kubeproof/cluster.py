@@ -15,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import uvicorn
 import yaml
 
+from kubeproof.controllers import DEFAULT_CONTROLLERS, ControllerManager
 from kubeproof.faults import FaultInjector
 from kubeproof.server.certs import make_certificates
 from kubeproof.server.http import APIServer
@@ -55,7 +56,9 @@ class Cluster:
     """An embedded Kubernetes API server with its kubeconfig and clients.
 
     ``tls=False`` serves plain HTTP. ``port=0`` picks a free port. ``kubeconfig`` chooses where the
-    kubeconfig is written (default: a temporary directory removed on stop).
+    kubeconfig is written (default: a temporary directory removed on stop). ``controllers`` names the
+    built-in controllers to run (default: all of ``kubeproof.controllers.DEFAULT_CONTROLLERS``); leave
+    one out to test your own controller in its place.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class Cluster:
         history_size: int = 10_000,
         history_seconds: float | None = 300.0,
         seed: int = 0,
+        controllers: Iterable[str] | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -95,6 +99,13 @@ class Cluster:
         self.port = 0
         self._ca_pem = b""
         self._on_stop: list[Callable[[], None]] = []
+        names = list(DEFAULT_CONTROLLERS) if controllers is None else list(controllers)
+        unknown = [n for n in names if n not in DEFAULT_CONTROLLERS]
+        if unknown:
+            raise ClusterError(
+                f"unknown controller(s) {', '.join(unknown)}; choose from {', '.join(DEFAULT_CONTROLLERS)}"
+            )
+        self.controllers = ControllerManager(self.registry, [DEFAULT_CONTROLLERS[n](self.registry) for n in names])
         self._bootstrap()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -177,6 +188,7 @@ class Cluster:
             try:
                 if self.history_seconds:
                     loop.create_task(self._compactor(self.history_seconds))
+                loop.call_soon(self.controllers.start)
                 assert self._server is not None
                 loop.run_until_complete(self._server.serve(sockets=[sock]))
             except BaseException as exc:  # reported to the starting thread

@@ -51,6 +51,16 @@ class _Server(uvicorn.Server):
     def install_signal_handlers(self) -> None:
         """The owner of the cluster handles signals, not the server thread."""
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Close at once: stop listening and drop every connection (idle keep-alive TLS connections
+        would otherwise hold uvicorn's graceful shutdown for its full timeout)."""
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+
 
 class Cluster:
     """An embedded Kubernetes API server with its kubeconfig and clients.
@@ -99,6 +109,7 @@ class Cluster:
         self.port = 0
         self._ca_pem = b""
         self._on_stop: list[Callable[[], None]] = []
+        self._compactor_task: asyncio.Task[None] | None = None
         names = list(DEFAULT_CONTROLLERS) if controllers is None else list(controllers)
         unknown = [n for n in names if n not in DEFAULT_CONTROLLERS]
         if unknown:
@@ -187,7 +198,7 @@ class Cluster:
             asyncio.set_event_loop(loop)
             try:
                 if self.history_seconds:
-                    loop.create_task(self._compactor(self.history_seconds))
+                    self._compactor_task = loop.create_task(self._compactor(self.history_seconds))
                 loop.call_soon(self.controllers.start)
                 assert self._server is not None
                 loop.run_until_complete(self._server.serve(sockets=[sock]))
@@ -305,7 +316,9 @@ class Cluster:
                   timeout: float) -> subprocess.CompletedProcess[str]:
         binary = shutil.which(tool)
         if binary is None:
-            raise ClusterError(f"{tool} is not on PATH; run `bash scripts/setup.sh` (it installs {tool} into .venv/bin)")
+            raise ClusterError(
+                f"{tool} is not on PATH; run `bash scripts/setup.sh` (it installs {tool} into .venv/bin)"
+            )
         proc = subprocess.run([binary, *args], input=input, capture_output=True, text=True, env=self.env(),
                               timeout=timeout)
         if check and proc.returncode != 0:
@@ -319,7 +332,9 @@ class Cluster:
         from kubernetes import client, config
 
         configuration = client.Configuration()
-        config.load_kube_config(config_file=str(self._kubeconfig_path), client_configuration=configuration)
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=str(self._kubeconfig_path), client_configuration=configuration
+        )
         return client.ApiClient(configuration)
 
     async def async_api_client(self) -> Any:

@@ -57,7 +57,8 @@ class FaultInjector(WatchHooks):
 
     def before_write(self, verb: str, rt: ResourceType, namespace: str, name: str) -> None:
         for rule in self.errors:
-            if verb in rule.verbs and (not rule.resources or rt.key in rule.resources) and self._roll() < rule.probability:
+            applies = verb in rule.verbs and (not rule.resources or rt.key in rule.resources)
+            if applies and self._roll() < rule.probability:
                 self.injected += 1
                 raise errors.StatusError(rule.code, rule.reason, rule.message)
 

@@ -71,9 +71,10 @@ class NamespaceController(Controller):
                     except errors.StatusError as exc:
                         if exc.code != 404:
                             raise
-                    if registry.store.get(rt.key, name, meta["name"]) is None:
+                    current = registry.store.get(rt.key, name, meta["name"])
+                    if current is None:
                         continue
-                    meta = registry.store.get(rt.key, name, meta["name"])["metadata"]
+                    meta = current["metadata"]
                 resource = f"{rt.plural}.{rt.group}" if rt.group else rt.plural
                 remaining[resource] = remaining.get(resource, 0) + 1
                 for finalizer in meta.get("finalizers") or []:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
 import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ from kubeproof.server.negotiation import SERVED_MEDIA_TYPES, Negotiated, negotia
 from kubeproof.server.options import (
     Query,
     first,
-    parse_bool,
     parse_delete_options,
     parse_dry_run,
     parse_list_options,
@@ -204,7 +202,8 @@ class APIServer:
         if negotiated is None:
             raise errors.not_acceptable(["application/json", "application/yaml"])
         if negotiated.transform == "APIGroupDiscoveryList":
-            await out.object(200, discovery.aggregated(self.registry, core), content_type=discovery.AGGREGATED_CONTENT_TYPE)
+            doc = discovery.aggregated(self.registry, core)
+            await out.object(200, doc, content_type=discovery.AGGREGATED_CONTENT_TYPE)
         elif core:
             await out.object(200, discovery.api_versions(self.server_address))
         else:
@@ -218,9 +217,8 @@ class APIServer:
             if not parts:
                 raise PlainNotFound
         namespace: str | None = None
-        if parts[0] == "namespaces" and len(parts) > 1:
-            if len(parts) > 2 and parts[2] not in NAMESPACE_SUBRESOURCES:
-                namespace, parts = parts[1], parts[2:]
+        if parts[0] == "namespaces" and len(parts) > 2 and parts[2] not in NAMESPACE_SUBRESOURCES:
+            namespace, parts = parts[1], parts[2:]
         plural = parts[0]
         name = parts[1] if len(parts) > 1 else ""
         subresource = parts[2] if len(parts) > 2 else ""
@@ -241,10 +239,7 @@ class APIServer:
         if method == "GET" or method == "HEAD":
             watch_param = first(request.query, "watch")
             is_watch = force_watch or (watch_param is not None and watch_param not in ("false", "0"))
-            if is_watch:
-                verb = "watch"
-            else:
-                verb = "get" if name else "list"
+            verb = "watch" if is_watch else ("get" if name else "list")
         elif method == "POST":
             verb = "create"
         elif method == "PUT":
@@ -256,7 +251,9 @@ class APIServer:
         else:
             raise errors.method_not_supported(rt.plural, rt.group, method.lower())
         if (not name and verb in ("update", "patch")) or (name and verb == "create" and not subresource):
-            raise errors.StatusError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource")
+            raise errors.StatusError(
+                405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+            )
         return ResourceRequest(rt, namespace, name, subresource, verb)
 
     # -- resources -------------------------------------------------------------------------------
@@ -291,8 +288,8 @@ class APIServer:
         elif verb == "patch":
             await self.patch(request, out, info)
         elif verb == "delete":
-            body = await self.read_body(request)
-            options_body = self.decode(request, body, "DeleteOptions") if body.strip() else None
+            raw = await self.read_body(request)
+            options_body = self.decode(request, raw, "DeleteOptions") if raw.strip() else None
             opts = parse_delete_options(options_body, request.query)
             result = registry.delete(rt, namespace, info.name, opts)
             if result.deleted and not rt.strategy.return_deleted_object:
@@ -301,8 +298,8 @@ class APIServer:
                 code = 202 if not result.deleted and opts.orphan_dependents is False else 200
                 await out.object(code, result.obj)
         elif verb == "deletecollection":
-            body = await self.read_body(request)
-            options_body = self.decode(request, body, "DeleteOptions") if body.strip() else None
+            raw = await self.read_body(request)
+            options_body = self.decode(request, raw, "DeleteOptions") if raw.strip() else None
             opts = parse_delete_options(options_body, request.query)
             list_opts = parse_list_options(request.query, watch=False)
             items = registry.delete_collection(rt, info.namespace, list_opts, opts)
@@ -362,13 +359,12 @@ class APIServer:
         if force is not None:
             from kubeproof.server.validation.field import forbidden
 
-            raise errors.invalid_options("PatchOptions", [forbidden("force", "may not be specified for non-apply patch")])
+            error = forbidden("force", "may not be specified for non-apply patch")
+            raise errors.invalid_options("PatchOptions", [error])
         dry_run = parse_dry_run(request.query.get("dryRun"), "PatchOptions")
         body = await self.read_body(request)
         namespace = info.namespace or ""
         current = self.registry.get(rt, namespace, info.name)
-        if info.subresource == "status" and False:
-            pass
         original = deep_copy(current)
         if content_type == JSON_PATCH:
             patched = apply_json_patch(original, body)
@@ -381,7 +377,8 @@ class APIServer:
         meta = patched.get("metadata")
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
-        if meta.get("resourceVersion") is None or meta.get("resourceVersion") == current["metadata"].get("resourceVersion"):
+        if meta.get("resourceVersion") is None:
+            # Without a resourceVersion in the patch, it applies to the latest object (no 409).
             meta["resourceVersion"] = current["metadata"].get("resourceVersion")
         updated = self.registry.update(
             rt, namespace, info.name, patched, subresource=info.subresource, dry_run=dry_run
@@ -479,7 +476,9 @@ def decode_error_message(kind: str, body: bytes, why: str) -> str:
 
 def check_type_meta(rt: ResourceType, data: Obj) -> None:
     kind, api_version = data.get("kind"), data.get("apiVersion")
-    if kind is not None and not isinstance(kind, str) or api_version is not None and not isinstance(api_version, str):
+    if (kind is not None and not isinstance(kind, str)) or (
+        api_version is not None and not isinstance(api_version, str)
+    ):
         raise errors.bad_request(
             f"the object provided is unrecognized (must be of type {rt.kind}): couldn't get version/kind; "
             "json parse error: json: cannot unmarshal into Go struct field .kind of type string"
@@ -507,19 +506,19 @@ def check_metadata_types(rt: ResourceType, meta: dict[str, Any]) -> None:
             f"{go_json_type(value)} into Go struct field ObjectMeta.metadata.{field} of type {go_type}"
         )
 
-    for field in _META_STRINGS:
-        value = meta.get(field)
+    for name in _META_STRINGS:
+        value = meta.get(name)
         if value is not None and not isinstance(value, str):
-            raise fail(field, value, "string")
-    for field in ("labels", "annotations"):
-        value = meta.get(field)
+            raise fail(name, value, "string")
+    for name in ("labels", "annotations"):
+        value = meta.get(name)
         if value is None:
             continue
         if not isinstance(value, dict):
-            raise fail(field, value, "map[string]string")
+            raise fail(name, value, "map[string]string")
         for item in value.values():
             if item is not None and not isinstance(item, str):
-                raise fail(field, item, "string")
+                raise fail(name, item, "string")
     finalizers = meta.get("finalizers")
     if finalizers is not None:
         if not isinstance(finalizers, list):
@@ -590,5 +589,3 @@ class Responder:
             pass  # the connection is already gone
 
 
-def elapsed_ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000

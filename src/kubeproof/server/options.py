@@ -131,7 +131,9 @@ def validate_list_options(opts: ListOptions) -> None:
             errs.append(forbidden(rvm, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
         if match:
             if opts.send_initial_events is None:
-                errs.append(forbidden(rvm, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"))
+                errs.append(
+                    forbidden(rvm, "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
+                )
             if match != "NotOlderThan":
                 errs.append(not_supported(rvm, match, ["NotOlderThan"]))
             if opts.continue_token:

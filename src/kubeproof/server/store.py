@@ -9,6 +9,7 @@ explicit ``compact``), revisions at or below the compaction point answer 410 Exp
 from __future__ import annotations
 
 import asyncio
+import builtins
 import threading
 import time
 from collections import deque
@@ -112,7 +113,7 @@ class Store:
                 items = [objects[k] for k in sorted(objects) if k[0] == namespace]
             return items, self._rv
 
-    def list_at(self, resource: str, rv: int, namespace: str | None = None) -> list[Obj]:
+    def list_at(self, resource: str, rv: int, namespace: str | None = None) -> builtins.list[Obj]:
         """The objects as they were at revision ``rv``, rebuilt by undoing later history."""
         with self.lock:
             res = self._res(resource)
@@ -137,7 +138,7 @@ class Store:
         with self.lock:
             return len(self._res(resource).objects)
 
-    def resources(self) -> list[str]:
+    def resources(self) -> builtins.list[str]:
         with self.lock:
             return list(self._resources)
 
@@ -194,20 +195,24 @@ class Store:
 
     # -- history ---------------------------------------------------------------------------------
 
-    def subscribe(
-        self, resource: str, subscriber: Subscriber, since: int | None, namespace: str | None = None
-    ) -> tuple[list[Obj] | list[Event], int]:
-        """Register a subscriber atomically with what it missed.
+    def subscribe_state(
+        self, resource: str, subscriber: Subscriber, namespace: str | None = None
+    ) -> tuple[builtins.list[Obj], int]:
+        """Register a subscriber atomically with the current objects (for synthetic ADDED events)."""
+        with self.lock:
+            items, rv = self.list(resource, namespace)
+            self._res(resource).subscribers.add(subscriber)
+            return items, rv
 
-        ``since=None``: returns the current objects (for synthetic ADDED events) and the revision.
-        ``since=N``: returns the retained events after N; raises RevisionCompacted if N is too old.
+    def subscribe_since(
+        self, resource: str, subscriber: Subscriber, since: int
+    ) -> tuple[builtins.list[Event], int]:
+        """Register a subscriber atomically with the retained events after ``since``.
+
+        Raises RevisionCompacted if ``since`` is older than the retained history.
         """
         with self.lock:
             res = self._res(resource)
-            if since is None:
-                items, rv = self.list(resource, namespace)
-                res.subscribers.add(subscriber)
-                return items, rv
             if since < res.compacted_rv:
                 raise RevisionCompacted(since, res.compacted_rv)
             missed = [e for e in res.history if e.rv > since]

@@ -112,14 +112,14 @@ class WatchStream:
             initial_send = self.opts.send_initial_events
             try:
                 if initial_send:
-                    items, start_rv = store.subscribe(self.rt.key, subscriber, None, self.namespace)
-                    backlog: list[tuple[str, Obj]] = [(ADDED, o) for o in items if self.match(o)]  # type: ignore[arg-type]
+                    items, start_rv = store.subscribe_state(self.rt.key, subscriber, self.namespace)
+                    backlog: list[tuple[str, Obj]] = [(ADDED, o) for o in items if self.match(o)]
                 elif self.since is None:
-                    _, start_rv = store.subscribe(self.rt.key, subscriber, store.revision)
+                    _, start_rv = store.subscribe_since(self.rt.key, subscriber, store.revision)
                     backlog = []
                 else:
-                    missed, start_rv = store.subscribe(self.rt.key, subscriber, self.since)
-                    backlog = [out for e in missed if (out := self._transform(e)) is not None]  # type: ignore[arg-type]
+                    missed, start_rv = store.subscribe_since(self.rt.key, subscriber, self.since)
+                    backlog = [out for e in missed if (out := self._transform(e)) is not None]
             except RevisionCompacted as exc:
                 status = errors.expired(f"too old resource version: {exc.requested} ({exc.compacted})").status()
                 await send(self.encode("ERROR", status))

@@ -136,10 +136,7 @@ class PodStrategy(KindStrategy):
         """``podStrategy.CheckGracefulDelete``: unscheduled or finished pods go at once."""
         spec = obj.get("spec") or {}
         phase = (obj.get("status") or {}).get("phase")
-        if requested is not None:
-            period = requested
-        else:
-            period = int(spec.get("terminationGracePeriodSeconds", 30) or 0)
+        period = requested if requested is not None else int(spec.get("terminationGracePeriodSeconds", 30) or 0)
         if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
             return 0
         return 1 if period < 0 else period

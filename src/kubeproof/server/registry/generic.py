@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import copy
 import random
 import time
@@ -314,7 +315,7 @@ class Registry:
             matched.append(obj)
         return ListResult(matched, rv, token, remaining)
 
-    def _list_state(self, rt: ResourceType, ns: str | None, opts: ListOptions) -> tuple[int, list[Obj]]:
+    def _list_state(self, rt: ResourceType, ns: str | None, opts: ListOptions) -> tuple[int, builtins.list[Obj]]:
         """The items a list without ``continue`` reads, per the resourceVersion semantics table."""
         rv_text, match = opts.resource_version, opts.resource_version_match
         if rv_text in ("", "0"):
@@ -444,10 +445,11 @@ class Registry:
             graceful = False
             if already:
                 current = meta.get("deletionGracePeriodSeconds")
-                if current and opts.grace_period_seconds is not None and opts.grace_period_seconds < current:
+                shorter = opts.grace_period_seconds
+                if current and shorter is not None and shorter < current:
                     # Only a shorter grace period may be set on an object already being deleted.
-                    period = opts.grace_period_seconds
-                    meta["deletionTimestamp"] = now_rfc3339(now + period)
+                    period: int | None = shorter
+                    meta["deletionTimestamp"] = now_rfc3339(now + shorter)
                     meta["deletionGracePeriodSeconds"] = period
                     graceful = True
                 elif current:
@@ -533,9 +535,9 @@ class Registry:
 
     def delete_collection(
         self, rt: ResourceType, namespace: str | None, list_opts: ListOptions, opts: DeleteOptions
-    ) -> list[Obj]:
+    ) -> builtins.list[Obj]:
         result = self.list(rt, namespace, list_opts)
-        deleted: list[Obj] = []
+        deleted: builtins.list[Obj] = []
         for obj in result.items:
             meta = obj["metadata"]
             try:

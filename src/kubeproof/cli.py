@@ -34,6 +34,10 @@ def serve(port: int, host: str, kubeconfig: Path | None, plain_http: bool, token
         cluster = Cluster(host=host, port=port, tls=not plain_http, token=token, kubeconfig=kubeconfig).start()
     except ClusterError as exc:
         raise click.ClickException(str(exc)) from None
+    if plain_http:
+        # kubectl (client-go) never sends credentials over plain HTTP, so requests without any are let
+        # in; a wrong token is still refused.
+        cluster.api.allow_anonymous = True
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

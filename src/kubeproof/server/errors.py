@@ -188,7 +188,7 @@ def too_large_resource_version(requested: int, current: int) -> StatusError:
 
 
 def request_entity_too_large(message: str) -> StatusError:
-    return StatusError(413, "RequestEntityTooLarge", message)
+    return StatusError(413, "RequestEntityTooLarge", f"Request entity too large: {message}")
 
 
 def internal(message: str) -> StatusError:

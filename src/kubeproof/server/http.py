@@ -20,6 +20,7 @@ import orjson
 import yaml
 
 from kubeproof.server import discovery, errors
+from kubeproof.server.decoding import check_string_maps
 from kubeproof.server.negotiation import SERVED_MEDIA_TYPES, Negotiated, negotiate
 from kubeproof.server.options import (
     Query,
@@ -52,6 +53,8 @@ ASGISend = Callable[[Message], Awaitable[None]]
 
 #: kube-apiserver's ``MaxRequestBodyBytes`` default (3 MiB).
 MAX_BODY_BYTES = 3 * 1024 * 1024
+#: Go's ``http.DefaultMaxHeaderBytes`` (kube-apiserver's ``MaxHeaderBytes``) plus the slack net/http allows.
+MAX_HEADER_BYTES = (1 << 20) + 4096
 NAMESPACE_SUBRESOURCES = {"status", "finalize"}
 HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
 AGGREGATED = ("APIGroupDiscoveryList", "apidiscovery.k8s.io", "v2")
@@ -131,6 +134,10 @@ class APIServer:
             receive=receive,
         )
         responder = Responder(send, request)
+        if header_bytes(scope) > MAX_HEADER_BYTES:
+            # Go's net/http refuses the request before any handler runs.
+            await responder.plain(431, b"431 Request Header Fields Too Large")
+            return
         try:
             await self.handle(request, responder)
         except errors.StatusError as exc:
@@ -171,6 +178,8 @@ class APIServer:
             await self.discovery_root(request, out, core=path == "/api")
             return
         parts = [unquote(p) for p in path.split("/")[1:]]
+        if not parts:
+            raise PlainNotFound  # "//" and the like: nothing left once the trailing slashes go
         if parts[0] == "api":
             if len(parts) < 2 or parts[1] != "v1":
                 raise PlainNotFound
@@ -181,6 +190,7 @@ class APIServer:
                 doc = discovery.api_group(self.registry, group)
                 if doc is None:
                     raise PlainNotFound
+                self.negotiate_discovery(request, out)
                 await out.object(200, doc)
                 return
             version, rest = parts[2], parts[3:]
@@ -190,6 +200,7 @@ class APIServer:
             doc = discovery.api_resource_list(self.registry, group, version)
             if doc is None:
                 raise PlainNotFound
+            self.negotiate_discovery(request, out)
             await out.object(200, doc)
             return
         info = self.request_info(request, group, version, rest)
@@ -205,9 +216,18 @@ class APIServer:
             doc = discovery.aggregated(self.registry, core)
             await out.object(200, doc, content_type=discovery.AGGREGATED_CONTENT_TYPE)
         elif core:
+            out.format = negotiated.format
             await out.object(200, discovery.api_versions(self.server_address))
         else:
+            out.format = negotiated.format
             await out.object(200, discovery.api_group_list(self.registry))
+
+    def negotiate_discovery(self, request: Request, out: Responder) -> None:
+        """Legacy discovery documents are served in JSON or YAML, as Accept asks (406 when neither)."""
+        negotiated = negotiate(request.header("accept"))
+        if negotiated is None:
+            raise errors.not_acceptable(SERVED_MEDIA_TYPES)
+        out.format = negotiated.format
 
     def request_info(self, request: Request, group: str, version: str, parts: list[str]) -> ResourceRequest:
         """``RequestInfoFactory.NewRequestInfo`` for the part after ``/api/v1`` or ``/apis/g/v``."""
@@ -377,6 +397,7 @@ class APIServer:
         meta = patched.get("metadata")
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
+        check_string_maps(rt, patched)
         if meta.get("resourceVersion") is None:
             # Without a resourceVersion in the patch, it applies to the latest object (no 409).
             meta["resourceVersion"] = current["metadata"].get("resourceVersion")
@@ -422,12 +443,22 @@ class APIServer:
             try:
                 return orjson.loads(body)
             except orjson.JSONDecodeError as exc:
-                raise errors.bad_request(decode_error_message(kind, body, str(exc))) from None
+                try:
+                    # Go's decoder turns invalid UTF-8 inside strings into U+FFFD instead of failing.
+                    return orjson.loads(body.decode("utf-8", "replace"))
+                except orjson.JSONDecodeError:
+                    raise errors.bad_request(decode_error_message(kind, body, str(exc))) from None
         if content_type in ("application/yaml", "application/x-yaml", "text/yaml"):
             try:
-                return yaml.safe_load(body)
+                return yaml_to_json(yaml.safe_load(body))
+            except RecursionError:
+                raise errors.bad_request(decode_error_message(kind, body, "yaml: exceeded max depth")) from None
             except yaml.YAMLError as exc:
                 raise errors.bad_request(decode_error_message(kind, body, str(exc).replace("\n", " "))) from None
+        if content_type == "application/vnd.kubernetes.protobuf":
+            from kubeproof.server.protobuf import decode_protobuf_body
+
+            return decode_protobuf_body(body, kind)
         raise errors.unsupported_media_type(INPUT_MEDIA_TYPES)
 
     async def read_object(self, request: Request, rt: ResourceType) -> Obj:
@@ -449,7 +480,14 @@ class APIServer:
             )
         if meta:
             check_metadata_types(rt, meta)
+        check_string_maps(rt, data)
         return data
+
+
+def header_bytes(scope: Scope) -> int:
+    """The size of the request line and headers, as Go's MaxHeaderBytes counts them (roughly)."""
+    line = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 16
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
 
 
 def go_json_type(value: Any) -> str:
@@ -464,6 +502,44 @@ def go_json_type(value: Any) -> str:
     if value is None:
         return "null"
     return "object"
+
+
+#: Nodes a YAML document may expand to through aliases (go-yaml refuses "excessive aliasing" too).
+MAX_YAML_NODES = 1_000_000
+
+
+def yaml_to_json(value: Any) -> Any:
+    """``sigs.k8s.io/yaml.YAMLToJSON``: non-string keys become strings; alias bombs are refused."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        known = sizes.get(id(node))
+        if known == 0:
+            raise yaml.YAMLError("yaml: anchor value contains itself")
+        if known is None:
+            sizes[id(node)] = 0  # in progress: meeting it again below means a cycle
+            children = node.values() if isinstance(node, dict) else node
+            known = sizes[id(node)] = 1 + sum(size(child) for child in children)
+        return known
+
+    if size(value) > MAX_YAML_NODES:
+        raise yaml.YAMLError("yaml: document contains excessive aliasing")
+
+    def key(k: Any) -> str:
+        if isinstance(k, bool):
+            return "true" if k else "false"
+        return "null" if k is None else str(k)
+
+    def convert(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k if isinstance(k, str) else key(k): convert(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [convert(v) for v in node]
+        return node
+
+    return convert(value)
 
 
 def decode_error_message(kind: str, body: bytes, why: str) -> str:

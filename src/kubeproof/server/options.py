@@ -39,10 +39,14 @@ def parse_int(query: Query, name: str) -> int | None:
     value = first(query, name)
     if value is None or value == "":
         return None
-    try:
-        return int(value, 10)
-    except ValueError:
-        raise errors.bad_request(f'strconv.ParseInt: parsing "{value}": invalid syntax') from None
+    # Go's strconv.ParseInt(value, 10, 64): optional sign and ASCII digits only, and it must fit in int64.
+    digits = value[1:] if value[:1] in ("+", "-") else value
+    if not (digits.isascii() and digits.isdigit()):
+        raise errors.bad_request(f'strconv.ParseInt: parsing "{value}": invalid syntax')
+    number = int(value, 10) if len(digits.lstrip("0")) <= 19 else 2**63  # (and no huge int parsing)
+    if not -(2**63) <= number < 2**63:
+        raise errors.bad_request(f'strconv.ParseInt: parsing "{value}": value out of range')
+    return number
 
 
 def parse_rv(value: str) -> int:
@@ -178,16 +182,49 @@ def parse_dry_run(values: list[str] | None, kind: str) -> bool:
     return True
 
 
-def parse_delete_options(body: Mapping[str, Any] | None, query: Query) -> DeleteOptions:
+def _go_json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: The JSON types Go's decoder accepts for the DeleteOptions fields this server reads.
+_DELETE_OPTION_TYPES: dict[str, tuple[Any, str]] = {
+    "gracePeriodSeconds": (_is_int, "int64"),
+    "propagationPolicy": (lambda v: isinstance(v, str), "v1.DeletionPropagation"),
+    "orphanDependents": (lambda v: isinstance(v, bool), "bool"),
+    "preconditions": (lambda v: isinstance(v, dict), "v1.Preconditions"),
+    "dryRun": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "[]string"),
+}
+
+
+def parse_delete_options(body: Any, query: Query) -> DeleteOptions:
     """Options from the JSON body, or, only when the body is empty, from the query (handlers/delete.go)."""
+    if body is not None and not isinstance(body, Mapping):
+        raise errors.bad_request(
+            "the object provided is unrecognized (must be of type DeleteOptions): couldn't get version/kind; "
+            f"json parse error: json: cannot unmarshal {_go_json_type(body)} into Go value of type struct "
+            '{ APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }'
+        )
     if body:
+        for key, (ok, go_type) in _DELETE_OPTION_TYPES.items():
+            value = body.get(key)
+            if value is not None and not ok(value):
+                raise errors.bad_request(
+                    f"json: cannot unmarshal {_go_json_type(value)} into Go struct field DeleteOptions.{key} "
+                    f"of type {go_type}"
+                )
         grace = body.get("gracePeriodSeconds")
         policy = body.get("propagationPolicy")
         orphan = body.get("orphanDependents")
         pre = body.get("preconditions") or {}
         dry = body.get("dryRun")
-        if grace is not None and not isinstance(grace, int):
-            raise errors.bad_request("json: cannot unmarshal into Go struct field DeleteOptions.gracePeriodSeconds")
         opts = DeleteOptions(
             grace_period_seconds=grace,
             propagation_policy=policy,

@@ -6,6 +6,7 @@ selectable fields and graceful deletion. Validation comes from ``server/validati
 
 from __future__ import annotations
 
+import base64
 from typing import Any, ClassVar
 
 from kubeproof.server.registry.base import STANDARD_VERBS, Obj, ResourceType, Strategy, Subresource
@@ -231,9 +232,26 @@ class SecretStrategy(KindStrategy):
 
     def prepare_for_create(self, obj: Obj) -> None:
         obj.setdefault("type", "Opaque")
+        _merge_string_data(obj)
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        super().prepare_for_update(new, old)
+        _merge_string_data(new)
 
     def field_values(self, obj: Obj) -> dict[str, str]:
         return {"type": str(obj.get("type") or "")}
+
+
+def _merge_string_data(obj: Obj) -> None:
+    """``Convert_v1_Secret_To_core_Secret``: write-only ``stringData`` overwrites ``data`` and is not stored."""
+    string_data = obj.pop("stringData", None)
+    if not isinstance(string_data, dict) or not string_data:
+        return
+    data = obj.get("data")
+    if not isinstance(data, dict):
+        data = obj["data"] = {}
+    for key, value in string_data.items():
+        data[key] = base64.b64encode(str(value).encode()).decode()
 
 
 class NodeStrategy(KindStrategy):

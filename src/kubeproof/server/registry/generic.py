@@ -73,11 +73,21 @@ def encode_continue(rv: int, start: str) -> str:
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
+_RAW_URL_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def decode_continue(token: str) -> tuple[int, str]:
     """``storage.DecodeContinue``: 400 ``invalid continue token: ...`` on anything malformed."""
     def bad(why: str) -> errors.StatusError:
         return errors.bad_request(f"invalid continue token: {why}")
 
+    # Go's base64.RawURLEncoding: no padding, and any byte outside the URL alphabet is an error
+    # (Python's decoder would silently skip it).
+    illegal = next((i for i, ch in enumerate(token) if ch not in _RAW_URL_ALPHABET), None)
+    if illegal is None and len(token) % 4 == 1:
+        illegal = len(token) - 1
+    if illegal is not None:
+        raise bad(f"continue key is not valid: illegal base64 data at input byte {illegal}")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -163,9 +173,9 @@ class Registry:
 
     def allocate_cluster_ip(self) -> str:
         """The next free address in 10.96.0.0/12 (10.96.0.1 is the ``kubernetes`` Service)."""
-        used = {
-            (svc.get("spec") or {}).get("clusterIP") for svc in self.store.list("services")[0]
-        }
+        specs = [svc.get("spec") for svc in self.store.list("services")[0]]
+        # (only strings: a stored object with a mistyped clusterIP must not break every later allocation)
+        used = {ip for spec in specs if isinstance(spec, dict) and isinstance(ip := spec.get("clusterIP"), str)}
         while True:
             self._cluster_ip += 1
             n = self._cluster_ip

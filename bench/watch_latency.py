@@ -1,0 +1,194 @@
+"""Benchmark 5: watch event latency with 1,000 open watches on one resource.
+
+A ``kubeproof serve --http`` process serves 1,000 watches of configmaps in one namespace, each on its own
+HTTP connection, all held by this process in one epoll loop of non-blocking sockets (plain ``recv``, no
+asyncio, so the client adds little: a few microseconds per socket and event). The writer's connection is
+in the same loop. For each of N changes (a create of a configmap ``ev-NNNNN``), one at a time: send the
+POST, note when its response has been read completely ("the write returned"), then note when each
+watcher's stream contains the event. Latency = receipt time - write-returned time, pooled over all
+watchers and changes (N x 1,000 samples); the next change starts when every watcher has the previous one.
+
+The watches start at the resourceVersion of a list taken before they open, and one warm-up event must
+reach all of them before measuring, so every watch is registered when the measured changes begin.
+Both clocks are this process's ``time.monotonic()``. Also reported: the POST latency with the 1,000
+watches open against the same POSTs with none, because the store offers each event to every watcher
+before the write's response goes out.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import time
+from typing import Any
+
+from common import HOST, TOKEN, Client, kubeproof_server, log, percentile, raise_fd_limit, summary_ms
+
+NAMESPACE = "watch-bench"
+WATCHERS = 1000
+
+
+class _Conn:
+    __slots__ = ("buf", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+
+
+def _post_bytes(name: str) -> bytes:
+    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+                       "data": {"n": name}}).encode()
+    head = (f"POST /api/v1/namespaces/{NAMESPACE}/configmaps HTTP/1.1\r\nHost: {HOST}\r\n"
+            f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+def _response_complete(buf: bytearray) -> bool:
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    head = bytes(buf[:end]).lower()
+    if not head.startswith(b"http/1.1 201"):
+        raise RuntimeError(f"create failed: {bytes(buf[:300])!r}")
+    for line in head.split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            return len(buf) - end - 4 >= int(line.split(b":")[1])
+    raise RuntimeError("create response without content-length")
+
+
+def _open_watchers(port: int, rv: str, count: int) -> list[_Conn]:
+    request = (f"GET /api/v1/namespaces/{NAMESPACE}/configmaps?watch=1&resourceVersion={rv} HTTP/1.1\r\n"
+               f"Host: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: application/json\r\n\r\n").encode()
+    conns: list[_Conn] = []
+    for _ in range(count):
+        sock = socket.create_connection((HOST, port), timeout=10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(request)
+        sock.setblocking(False)
+        conns.append(_Conn(sock))
+    return conns
+
+
+class _Loop:
+    """One epoll loop over the watcher sockets and the writer's socket."""
+
+    def __init__(self, watchers: list[_Conn], writer: _Conn) -> None:
+        self.ep = select.epoll()
+        self.by_fd: dict[int, _Conn] = {}
+        for conn in watchers:
+            self.ep.register(conn.sock.fileno(), select.EPOLLIN)
+            self.by_fd[conn.sock.fileno()] = conn
+        self.writer = writer
+        self.ep.register(writer.sock.fileno(), select.EPOLLIN)
+
+    def change(self, name: str, timeout: float = 10.0) -> tuple[float, float, list[float]]:
+        """Create ``name``; return (sent, returned, receipt times of every watcher)."""
+        marker = f'"name":"{name}"'.encode()
+        writer, writer_fd = self.writer, self.writer.sock.fileno()
+        writer.buf.clear()
+        received: dict[int, float] = {}
+        returned = 0.0
+        sent = time.monotonic()
+        writer.sock.sendall(_post_bytes(name))
+        deadline = sent + timeout
+        total = len(self.by_fd)
+        while (len(received) < total or not returned) and time.monotonic() < deadline:
+            events = self.ep.poll(1.0)
+            # The writer first: a watcher's bytes read in the same batch must not count as arriving earlier.
+            events.sort(key=lambda item: item[0] != writer_fd)
+            for fd, _ in events:
+                if fd == writer_fd:
+                    writer.buf += writer.sock.recv(65536)
+                    if not returned and _response_complete(writer.buf):
+                        returned = time.monotonic()
+                    continue
+                conn = self.by_fd[fd]
+                data = conn.sock.recv(65536)
+                now = time.monotonic()
+                if not data:
+                    raise RuntimeError("a watch stream ended early")
+                conn.buf += data
+                if fd not in received and marker in conn.buf:
+                    received[fd] = now
+                    conn.buf.clear()
+        if len(received) < total or not returned:
+            raise RuntimeError(f"{name}: {len(received)}/{total} watchers got the event within {timeout} s")
+        return sent, returned, list(received.values())
+
+    def close(self) -> None:
+        self.ep.close()
+
+
+def measure(watchers_count: int, changes: int) -> dict[str, Any]:
+    """One fresh server, ``watchers_count`` watches, ``changes`` creates one after another."""
+    kp = kubeproof_server(tls=False).start()
+    try:
+        client = Client(kp.port)
+        client.must("POST", "/api/v1/namespaces", {"metadata": {"name": NAMESPACE}})
+        writer = _Conn(socket.create_connection((HOST, kp.port), timeout=10))
+        writer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        writer.sock.setblocking(False)
+        # The same POSTs with no watch open, for comparison.
+        no_watch: list[float] = []
+        bare = _Loop([], writer)
+        for i in range(changes):
+            sent, returned, _ = bare.change(f"pre-{i:05d}")
+            no_watch.append(returned - sent)
+        bare.close()
+        rv = client.must("GET", f"/api/v1/namespaces/{NAMESPACE}/configmaps")["metadata"]["resourceVersion"]
+        client.close()
+        opened = time.perf_counter()
+        watchers = _open_watchers(kp.port, rv, watchers_count)
+        loop = _Loop(watchers, writer)
+        try:
+            loop.change("warm-00000", timeout=60.0)
+            ready = time.perf_counter() - opened
+            latencies: list[float] = []
+            from_sent: list[float] = []
+            writes: list[float] = []
+            first: list[float] = []
+            last: list[float] = []
+            for i in range(changes):
+                sent, returned, receipts = loop.change(f"ev-{i:05d}")
+                writes.append(returned - sent)
+                latencies.extend(max(0.0, t - returned) for t in receipts)
+                from_sent.extend(t - sent for t in receipts)
+                first.append(min(receipts) - returned)
+                last.append(max(receipts) - returned)
+                time.sleep(0.005)
+        finally:
+            loop.close()
+            for conn in [*watchers, writer]:
+                conn.sock.close()
+    finally:
+        stop_start = time.perf_counter()
+        kp.stop()
+        stop_seconds = time.perf_counter() - stop_start
+    log(f"  watch: {changes} changes x {watchers_count} watchers: p50 {percentile(latencies, 50) * 1000:.2f} ms, "
+        f"p99 {percentile(latencies, 99) * 1000:.2f} ms")
+    return {
+        "watchers": watchers_count,
+        "changes": changes,
+        "samples": len(latencies),
+        "open_and_sync_watchers_s": round(ready, 3),
+        "latency_from_write_returned": summary_ms(latencies),
+        "latency_from_write_sent": summary_ms(from_sent),
+        "first_watcher_after_write_returned": summary_ms(first),
+        "last_watcher_after_write_returned": summary_ms(last),
+        "post_latency_with_watchers": summary_ms(writes),
+        "post_latency_without_watchers": summary_ms(no_watch),
+        "server_stop_after_sigint_s": round(stop_seconds, 3),
+        "server_exceptions_logged": kp.errors,
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    raise_fd_limit()
+    changes = 20 if quick else 100
+    smaller = measure(100, changes)
+    result = measure(WATCHERS, changes)
+    result["with_100_watchers"] = smaller
+    return result

@@ -1,0 +1,258 @@
+"""Watch streams on the wire: framing, event types, resource versions, WatchList, bookmarks, selectors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from kubeproof import Cluster
+
+from ._http import API, iter_chunks, parse_raw_response, query, raw_exchange, status_of
+
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+WATCH_LIST = {"watch": 1, "sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan",
+              "allowWatchBookmarks": "true"}
+
+
+def _rv(obj: dict[str, Any]) -> int:
+    return int(obj["metadata"]["resourceVersion"])
+
+
+def _is_end_bookmark(event: dict[str, Any]) -> bool:
+    annotations = event["object"]["metadata"].get("annotations") or {}
+    return event["type"] == "BOOKMARK" and annotations.get(INITIAL_EVENTS_END) == "true"
+
+
+def test_watch_stream_framing(cluster: Cluster, api: API, ns: str) -> None:
+    """Chunked, ``application/json``, one JSON event per line, ending when timeoutSeconds runs out."""
+    created = api.create_configmap(ns, "framed")
+    request = (
+        f"GET /api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersion=0&timeoutSeconds=1 HTTP/1.1\r\n"
+        f"Host: kubeproof\r\nAuthorization: Bearer {cluster.token}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    status, headers, body = parse_raw_response(raw_exchange(cluster.host, cluster.port, request))
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    assert headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in headers
+    payload = b"".join(iter_chunks(body))
+    assert body.endswith(b"0\r\n\r\n")  # the final chunk: the server ended the stream cleanly
+    lines = payload.split(b"\n")
+    assert lines[-1] == b""
+    events = [json.loads(line) for line in lines[:-1]]
+    assert [e["type"] for e in events] == ["ADDED"]
+    assert events[0]["object"] == created
+
+
+def test_added_modified_deleted_with_resource_versions(api: API, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    start_rv = api.get(path).json()["metadata"]["resourceVersion"]
+    with api.watch(path + query(watch=1, resourceVersion=start_rv)) as watch:
+        assert watch.status == 200
+        assert watch.headers["content-type"] == "application/json"
+        created = api.create_configmap(ns, "life")
+        added = watch.next_event()
+        assert added["type"] == "ADDED"
+        assert added["object"]["kind"] == "ConfigMap"
+        assert added["object"]["apiVersion"] == "v1"
+        assert added["object"] == created
+
+        updated = api.patch(f"{path}/life", {"data": {"k": "v2"}}).json()
+        modified = watch.next_event()
+        assert modified["type"] == "MODIFIED"
+        assert modified["object"] == updated
+        assert _rv(updated) > _rv(created)
+
+        assert api.delete(f"{path}/life").status == 200
+        deleted = watch.next_event()
+        assert deleted["type"] == "DELETED"
+        assert deleted["object"]["kind"] == "ConfigMap"
+        assert deleted["object"]["apiVersion"] == "v1"
+        assert deleted["object"]["data"] == {"k": "v2"}  # the last state...
+        assert _rv(deleted["object"]) > _rv(updated)  # ...at the revision of the deletion
+
+
+def test_watch_from_a_revision_replays_later_changes(api: API, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    first = api.create_configmap(ns, "one")
+    second = api.create_configmap(ns, "two")
+    with api.watch(path + query(watch=1, resourceVersion=first["metadata"]["resourceVersion"])) as watch:
+        event = watch.next_event()
+        assert event == {"type": "ADDED", "object": second}
+
+
+def test_watch_list_sends_state_then_end_bookmark_then_live_events(cluster: Cluster, api: API, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    existing = [api.create_configmap(ns, name) for name in ("wl-a", "wl-b", "wl-c")]
+    with api.watch(path + query(**WATCH_LIST)) as watch:
+        assert watch.status == 200
+        events = watch.events_until(lambda e: e["type"] == "BOOKMARK")
+        assert [e["type"] for e in events] == ["ADDED", "ADDED", "ADDED", "BOOKMARK"]
+        assert [e["object"] for e in events[:3]] == existing
+        bookmark = events[-1]["object"]
+        assert bookmark == {
+            "kind": "ConfigMap",
+            "apiVersion": "v1",
+            "metadata": {"resourceVersion": bookmark["metadata"]["resourceVersion"],
+                         "annotations": {INITIAL_EVENTS_END: "true"}},
+        }
+        assert int(bookmark["metadata"]["resourceVersion"]) >= max(_rv(o) for o in existing)
+
+        later = api.create_configmap(ns, "wl-d")
+        live = watch.next_event()
+        assert live == {"type": "ADDED", "object": later}
+        assert _rv(later) > int(bookmark["metadata"]["resourceVersion"])
+
+
+def test_watch_list_of_an_empty_collection_sends_just_the_bookmark(api: API, ns: str) -> None:
+    with api.watch(f"/api/v1/namespaces/{ns}/secrets" + query(**WATCH_LIST)) as watch:
+        event = watch.next_event()
+        assert _is_end_bookmark(event), event
+        assert event["object"]["kind"] == "Secret"
+
+
+def test_watch_list_of_one_object_by_field_selector(api: API, ns: str) -> None:
+    """What ``kubectl wait`` sends."""
+    wanted = api.create_configmap(ns, "wanted")
+    api.create_configmap(ns, "other")
+    path = f"/api/v1/namespaces/{ns}/configmaps" + query(fieldSelector="metadata.name=wanted", resourceVersion="",
+                                                         timeoutSeconds=30, **WATCH_LIST)
+    with api.watch(path) as watch:
+        events = watch.events_until(_is_end_bookmark)
+        assert [e["object"]["metadata"].get("name") for e in events[:-1]] == ["wanted"]
+        assert events[0]["object"] == wanted
+        api.patch(f"/api/v1/namespaces/{ns}/configmaps/other", {"data": {"k": "x"}})
+        api.patch(f"/api/v1/namespaces/{ns}/configmaps/wanted", {"data": {"k": "y"}})
+        event = watch.next_event()
+        assert event["type"] == "MODIFIED"
+        assert event["object"]["metadata"]["name"] == "wanted"
+
+
+def test_legacy_watch_from_zero_with_bookmarks_ends_its_burst_with_the_marker(api: API, ns: str) -> None:
+    """With the WatchList gate on, ``resourceVersion=0`` defaults to sendInitialEvents=true."""
+    api.create_configmap(ns, "legacy")
+    with api.watch(f"/api/v1/namespaces/{ns}/configmaps" + query(watch=1, resourceVersion=0,
+                                                                  allowWatchBookmarks="true")) as watch:
+        events = watch.events_until(lambda e: e["type"] == "BOOKMARK")
+        assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
+        assert _is_end_bookmark(events[-1])
+
+
+def test_watch_with_send_initial_events_false_starts_at_now(api: API, ns: str) -> None:
+    api.create_configmap(ns, "before")
+    params = dict(WATCH_LIST, sendInitialEvents="false")
+    with api.watch(f"/api/v1/namespaces/{ns}/configmaps" + query(**params)) as watch:
+        after = api.create_configmap(ns, "after")
+        assert watch.next_event() == {"type": "ADDED", "object": after}
+
+
+WATCH_422 = [
+    ({"resourceVersionMatch": "NotOlderThan"},
+     ["resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents "
+      "is provided"]),
+    ({"sendInitialEvents": "true"},
+     ["resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"]),
+    ({"sendInitialEvents": "true", "resourceVersionMatch": "Exact"},
+     ["resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+      'resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"']),
+    ({"resourceVersionMatch": "Exact"},
+     ["resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents "
+      "is provided",
+      'resourceVersionMatch: Unsupported value: "Exact": supported values: "NotOlderThan"']),
+]
+
+
+@pytest.mark.parametrize(("params", "errors"), WATCH_422)
+def test_bad_watch_list_combinations_are_422_before_the_stream(
+    api: API, ns: str, params: dict[str, str], errors: list[str]
+) -> None:
+    response = api.get(f"/api/v1/namespaces/{ns}/configmaps" + query(watch=1, **params))
+    status = status_of(response, 422)
+    joined = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+    assert status["message"] == f'ListOptions.meta.k8s.io "" is invalid: {joined}'
+    assert status["reason"] == "Invalid"
+    details: Any = status["details"]
+    assert details["group"] == "meta.k8s.io"
+    assert details["kind"] == "ListOptions"
+    assert [c["field"] for c in details["causes"]] == ["resourceVersionMatch"] * len(errors)
+
+
+def test_the_exact_forbidden_message(api: API, ns: str) -> None:
+    response = api.get(f"/api/v1/namespaces/{ns}/configmaps?watch=1&resourceVersionMatch=NotOlderThan")
+    assert status_of(response, 422)["message"] == (
+        'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is '
+        "forbidden for watch unless sendInitialEvents is provided"
+    )
+
+
+def test_timeout_ends_the_stream_with_a_bookmark(api: API, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    rv = api.get(path).json()["metadata"]["resourceVersion"]
+    with api.watch(path + query(watch=1, resourceVersion=rv, allowWatchBookmarks="true", timeoutSeconds=1)) as w:
+        lines = w.read_to_end()
+    assert len(lines) == 1
+    event = json.loads(lines[0])
+    assert event["type"] == "BOOKMARK"
+    assert int(event["object"]["metadata"]["resourceVersion"]) >= int(rv)  # every bookmark carries one
+    assert set(event["object"]) == {"kind", "apiVersion", "metadata"}
+
+
+def test_timeout_without_bookmarks_just_ends(api: API, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    rv = api.get(path).json()["metadata"]["resourceVersion"]
+    with api.watch(path + query(watch=1, resourceVersion=rv, timeoutSeconds=1)) as watch:
+        assert watch.read_to_end() == []
+
+
+def test_label_selector_transitions(api: API, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    api.create_configmap(ns, "sel", labels={"tier": "web"})
+    with api.watch(path + query(labelSelector="tier=web", **WATCH_LIST)) as watch:
+        initial = watch.events_until(_is_end_bookmark)
+        assert [e["type"] for e in initial] == ["ADDED", "BOOKMARK"]
+
+        before = api.get(f"{path}/sel").json()
+        moved = api.patch(f"{path}/sel", {"metadata": {"labels": {"tier": "db"}}}).json()
+        gone = watch.next_event()
+        assert gone["type"] == "DELETED"  # stopped matching
+        assert gone["object"]["metadata"]["labels"] == {"tier": "web"}  # the previous content...
+        assert gone["object"]["metadata"]["resourceVersion"] == moved["metadata"]["resourceVersion"]  # ...at its RV
+        assert gone["object"]["data"] == before["data"]
+
+        back = api.patch(f"{path}/sel", {"metadata": {"labels": {"tier": "web"}}}).json()
+        returned = watch.next_event()
+        assert returned == {"type": "ADDED", "object": back}  # started matching again
+
+        api.create_configmap(ns, "unrelated", labels={"tier": "db"})
+        changed = api.patch(f"{path}/sel", {"data": {"k": "again"}}).json()
+        assert watch.next_event() == {"type": "MODIFIED", "object": changed}  # nothing for the other one
+
+
+def test_watch_of_a_named_item(api: API, ns: str) -> None:
+    api.create_configmap(ns, "named")
+    api.create_configmap(ns, "other")
+    rv = api.get(f"/api/v1/namespaces/{ns}/configmaps").json()["metadata"]["resourceVersion"]
+    with api.watch(f"/api/v1/namespaces/{ns}/configmaps/named" + query(watch=1, resourceVersion=rv)) as watch:
+        api.patch(f"/api/v1/namespaces/{ns}/configmaps/other", {"data": {"k": "1"}})
+        updated = api.patch(f"/api/v1/namespaces/{ns}/configmaps/named", {"data": {"k": "2"}}).json()
+        assert watch.next_event() == {"type": "MODIFIED", "object": updated}
+    response = api.get(f"/api/v1/namespaces/{ns}/configmaps/named" + query(watch=1, fieldSelector="metadata.name=x"))
+    assert status_of(response, 400)["message"] == "fieldSelector metadata.name doesn't match requested name"
+
+
+def test_watch_across_namespaces_sees_every_namespace(api: API, ns: str) -> None:
+    rv = api.get("/api/v1/configmaps").json()["metadata"]["resourceVersion"]
+    with api.watch("/api/v1/configmaps" + query(watch=1, resourceVersion=rv,
+                                                 fieldSelector=f"metadata.namespace={ns}")) as watch:
+        created = api.create_configmap(ns, "anywhere")
+        assert watch.next_event() == {"type": "ADDED", "object": created}
+
+
+def test_legacy_watch_path_prefix(api: API, ns: str) -> None:
+    rv = api.get(f"/api/v1/namespaces/{ns}/configmaps").json()["metadata"]["resourceVersion"]
+    with api.watch(f"/api/v1/watch/namespaces/{ns}/configmaps" + query(resourceVersion=rv)) as watch:
+        assert watch.status == 200
+        created = api.create_configmap(ns, "prefixed")
+        assert watch.next_event() == {"type": "ADDED", "object": created}

@@ -34,7 +34,6 @@ from kubeproof.server.patch import (
     BUILTIN_PATCH_TYPES,
     CUSTOM_PATCH_TYPES,
     JSON_PATCH,
-    MERGE_PATCH,
     STRATEGIC_MERGE_PATCH,
     apply_json_patch,
     decode_object_patch,
@@ -176,6 +175,15 @@ class APIServer:
             return
         if path == "/api" or path == "/apis":
             await self.discovery_root(request, out, core=path == "/api")
+            return
+        if path == "/openapi/v2" or path == "/openapi/v3" or path.startswith("/openapi/v3/"):
+            from kubeproof.server import openapi
+
+            answer = openapi.document(self.registry, path, dict(request.query), request.header("accept"))
+            if answer is None:
+                raise PlainNotFound
+            code, body, content_type = answer
+            await out.raw(code, body, content_type)
             return
         parts = [unquote(p) for p in path.split("/")[1:]]
         if not parts:
@@ -390,10 +398,14 @@ class APIServer:
             patched = apply_json_patch(original, body)
         else:
             patch = decode_object_patch(body)
-            patched = merge_patch(original, patch)
             if content_type == STRATEGIC_MERGE_PATCH:
-                pass  # list merge keys and directives arrive with the strategic-merge implementation
-            assert content_type in (MERGE_PATCH, STRATEGIC_MERGE_PATCH)
+                from kubeproof.server import schema
+                from kubeproof.server.patch.strategic import strategic_merge_patch
+
+                kind_schema = schema.schema_for(rt.group, rt.version, rt.kind)
+                patched = strategic_merge_patch(original, patch, kind_schema)
+            else:
+                patched = merge_patch(original, patch)
         meta = patched.get("metadata")
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")

@@ -64,14 +64,3 @@ def status_body(exc: Any) -> dict[str, Any]:
     data = json.loads(body)
     assert isinstance(data, dict)
     return data
-
-
-def k8s_status_code(call: Callable[[], Any]) -> int:
-    """The HTTP status an official-client call fails with (0 if it succeeds)."""
-    from kubernetes.client.rest import ApiException
-
-    try:
-        call()
-    except ApiException as exc:
-        return int(exc.status)
-    return 0

@@ -174,3 +174,21 @@ def test_invalid_spec_is_422_with_group_kind(k8s_api_client: Any, namespace: str
     assert status["details"]["group"] == "apps"
     assert status["details"]["kind"] == "Deployment"
     assert any(c["field"] == "spec.template.metadata.labels" for c in status["details"]["causes"])
+
+
+def test_delete_precondition_mismatch_is_409_naming_the_kind(core: client.CoreV1Api, namespace: str) -> None:
+    created = core.create_namespaced_config_map(namespace, {"metadata": {"name": "x"}})
+    uid = created.metadata.uid
+    options = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="not-the-uid"))
+    code, status = _raises(lambda: core.delete_namespaced_config_map("x", namespace, body=options))
+    assert code == 409
+    assert status["reason"] == "Conflict"
+    assert status["message"] == (
+        'Operation cannot be fulfilled on ConfigMap "x": the UID in the precondition (not-the-uid) does not match '
+        f"the UID in record ({uid}). The object might have been deleted and then recreated"
+    )
+    assert status["details"] == {"name": "x", "kind": "ConfigMap"}
+
+    matching = client.V1DeleteOptions(preconditions=client.V1Preconditions(
+        uid=uid, resource_version=created.metadata.resource_version))
+    assert core.delete_namespaced_config_map("x", namespace, body=matching)["status"] == "Success"

@@ -166,3 +166,27 @@ def test_cluster_scoped_rbac_and_nodes(k8s_api_client: Any) -> None:
     with pytest.raises(ApiException) as info:
         core.read_node(node_name)
     assert info.value.status == 404
+
+
+def test_delete_collection_dry_run_and_generate_name(k8s_api_client: Any, namespace: str) -> None:
+    core = client.CoreV1Api(k8s_api_client)
+    for name, group in (("a", "x"), ("b", "x"), ("c", "y")):
+        core.create_namespaced_config_map(namespace, {"metadata": {"name": name, "labels": {"group": group}}})
+    response = core.delete_collection_namespaced_config_map(namespace, label_selector="group=x",
+                                                            _preload_content=False)
+    assert response.status == 200
+    deleted = json.loads(response.data)
+    assert deleted["kind"] == "ConfigMapList"
+    assert [i["metadata"]["name"] for i in deleted["items"]] == ["a", "b"]
+    assert [i.metadata.name for i in core.list_namespaced_config_map(namespace).items] == ["c"]
+
+    dry = core.create_namespaced_config_map(namespace, {"metadata": {"name": "dry"}}, dry_run="All")
+    assert dry.metadata.resource_version is None
+    with pytest.raises(ApiException) as info:
+        core.read_namespaced_config_map("dry", namespace)
+    assert info.value.status == 404
+
+    generated = core.create_namespaced_config_map(namespace, {"metadata": {"generateName": "gen-"}})
+    assert generated.metadata.name.startswith("gen-")
+    assert len(generated.metadata.name) == len("gen-") + 5
+    assert core.read_namespaced_config_map(generated.metadata.name, namespace).metadata.uid == generated.metadata.uid

@@ -20,12 +20,17 @@ STRING_MAPS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
-def _go_type(value: Any) -> str:
+def go_json_type(value: Any) -> str:
+    """The JSON type name Go's ``UnmarshalTypeError`` reports for a decoded value."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "null"
 
 
 def base64_error(text: str) -> int | None:
@@ -72,14 +77,16 @@ def check_string_maps(rt: ResourceType, obj: Obj) -> None:
             continue
         where = f"Go struct field {rt.kind}.{name}"
         if not isinstance(value, dict):
-            raise errors.bad_request(f"{prefix}json: cannot unmarshal {_go_type(value)} into {where} of type {go_type}")
+            raise errors.bad_request(
+                f"{prefix}json: cannot unmarshal {go_json_type(value)} into {where} of type {go_type}"
+            )
         binary = go_type.endswith("[]uint8")
         for item in value.values():
             if item is None:
                 continue
             if not isinstance(item, str):
                 element = "[]uint8" if binary else "string"
-                raise errors.bad_request(f"{prefix}json: cannot unmarshal {_go_type(item)} into {where} of type "
+                raise errors.bad_request(f"{prefix}json: cannot unmarshal {go_json_type(item)} into {where} of type "
                                          f"{element}")
             if binary and (offset := base64_error(item)) is not None:
                 raise errors.bad_request(f"{prefix}illegal base64 data at input byte {offset}")

@@ -11,7 +11,7 @@ import asyncio
 import hmac
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote
 import orjson
 import yaml
 
-from kubeproof.server import discovery, errors
+from kubeproof.server import discovery, errors, fieldvalidation, table
 from kubeproof.server.decoding import check_string_maps
 from kubeproof.server.negotiation import SERVED_MEDIA_TYPES, Negotiated, negotiate
 from kubeproof.server.options import (
@@ -182,8 +182,8 @@ class APIServer:
             answer = openapi.document(self.registry, path, dict(request.query), request.header("accept"))
             if answer is None:
                 raise PlainNotFound
-            code, body, content_type = answer
-            await out.raw(code, body, content_type)
+            code, body, content_type, *extra = answer
+            await out.raw(code, body, content_type, extra[0] if extra else None)
             return
         parts = [unquote(p) for p in path.split("/")[1:]]
         if not parts:
@@ -291,28 +291,35 @@ class APIServer:
         allowed = rt.subresources[info.subresource].verbs if info.subresource else rt.verbs
         if verb not in allowed and not (verb == "watch" and info.name and "watch" in rt.verbs):
             raise errors.method_not_supported(rt.plural, rt.group, verb)
-        negotiated = negotiate(request.header("accept"))
+        # get, list and watch also answer as a Table or PartialObjectMetadata[List] (server/table.py).
+        transforms = set(table.TRANSFORMS) if verb in ("get", "list", "watch") else None
+        negotiated = negotiate(request.header("accept"), transforms)
         if negotiated is None:
             raise errors.not_acceptable(SERVED_MEDIA_TYPES)
         out.format = negotiated.format
         registry = self.registry
         namespace = info.namespace or ""
         if verb == "get":
-            await out.object(200, registry.get(rt, namespace, info.name))
+            found = registry.get(rt, namespace, info.name)
+            await out.object(200, table.transform_object(rt, found, negotiated, request.query))
         elif verb == "list":
-            await self.list(request, out, info)
+            await self.list(request, out, info, negotiated)
         elif verb == "watch":
             await self.watch(request, out, info, negotiated)
         elif verb == "create":
+            mode = fieldvalidation.directive(request.query, "CreateOptions")
             body = await self.read_object(request, rt)
             dry_run = parse_dry_run(request.query.get("dryRun"), "CreateOptions")
+            body, warnings = self.check_fields(request, info, body, mode)
             created = registry.create(rt, namespace, body, dry_run=dry_run)
-            await out.object(201, created)
+            await out.object(201, created, headers=fieldvalidation.warning_headers(warnings))
         elif verb == "update":
+            mode = fieldvalidation.directive(request.query, "UpdateOptions")
             body = await self.read_object(request, rt)
             dry_run = parse_dry_run(request.query.get("dryRun"), "UpdateOptions")
+            body, warnings = self.check_fields(request, info, body, mode)
             updated = registry.update(rt, namespace, info.name, body, subresource=info.subresource, dry_run=dry_run)
-            await out.object(200, updated)
+            await out.object(200, updated, headers=fieldvalidation.warning_headers(warnings))
         elif verb == "patch":
             await self.patch(request, out, info)
         elif verb == "delete":
@@ -338,7 +345,8 @@ class APIServer:
             items = [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in items]
         return {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
 
-    async def list(self, request: Request, out: Responder, info: ResourceRequest) -> None:
+    async def list(self, request: Request, out: Responder, info: ResourceRequest,
+                   negotiated: Negotiated | None = None) -> None:
         opts = parse_list_options(request.query, watch=False, name=info.name)
         result = self.registry.list(info.rt, info.namespace, opts)
         meta: dict[str, Any] = {"resourceVersion": str(result.resource_version)}
@@ -346,11 +354,17 @@ class APIServer:
             meta["continue"] = result.continue_token
         if result.remaining is not None:
             meta["remainingItemCount"] = result.remaining
+        if negotiated is not None and negotiated.transform:
+            transformed = table.transform_list(info.rt, result.items, meta, negotiated, request.query)
+            if transformed is not None:
+                await out.object(200, transformed)
+                return
         await out.object(200, self.list_body(info.rt, result.items, meta))
 
     async def watch(self, request: Request, out: Responder, info: ResourceRequest, negotiated: Negotiated) -> None:
         opts = parse_list_options(request.query, watch=True, name=info.name)
-        stream = WatchStream(self.registry, info.rt, info.namespace, opts, self.watch_hooks)
+        encoder = table.watch_encoder(info.rt, negotiated, request.query)  # 400 before the stream starts
+        stream = WatchStream(self.registry, info.rt, info.namespace, opts, self.watch_hooks, encode=encoder)
         disconnected = asyncio.Event()
         self.open_streams.add(disconnected)
 
@@ -390,6 +404,7 @@ class APIServer:
             error = forbidden("force", "may not be specified for non-apply patch")
             raise errors.invalid_options("PatchOptions", [error])
         dry_run = parse_dry_run(request.query.get("dryRun"), "PatchOptions")
+        mode = fieldvalidation.directive(request.query, "PatchOptions")
         body = await self.read_body(request)
         namespace = info.namespace or ""
         current = self.registry.get(rt, namespace, info.name)
@@ -410,13 +425,37 @@ class APIServer:
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
         check_string_maps(rt, patched)
+        # Strict decoding of the patched object (handlers/patch.go): 422 on Strict, warnings on Warn.
+        strict_patch = content_type == STRATEGIC_MERGE_PATCH
+        unpruned = patched
+        patched, warnings = fieldvalidation.check_patched(
+            *self.body_gvk(info, current), patched, mode, current=current,
+            patch_errors=fieldvalidation.patch_body_errors(content_type, body, mode),
+            patch_value=lambda: (fieldvalidation.go_map_repr(orjson.loads(body)) if strict_patch
+                                 else fieldvalidation.patch_value_json(unpruned)),
+        )
+        meta = patched["metadata"]
         if meta.get("resourceVersion") is None:
             # Without a resourceVersion in the patch, it applies to the latest object (no 409).
             meta["resourceVersion"] = current["metadata"].get("resourceVersion")
         updated = self.registry.update(
             rt, namespace, info.name, patched, subresource=info.subresource, dry_run=dry_run
         )
-        await out.object(200, updated)
+        await out.object(200, updated, headers=fieldvalidation.warning_headers(warnings))
+
+    def body_gvk(self, info: ResourceRequest, obj: Obj | None = None) -> tuple[str, str, str]:
+        """The kind a body of this request decodes into (the subresource's kind when the body is one)."""
+        group, version, kind = fieldvalidation.body_kind(info.rt, info.subresource)
+        if obj is not None and obj.get("kind") not in (None, kind):
+            return info.rt.group, info.rt.version, info.rt.kind
+        return group, version, kind
+
+    def check_fields(self, request: Request, info: ResourceRequest, body: Obj,
+                     mode: str) -> tuple[Obj, fieldvalidation.Warnings]:
+        """Field validation of a create/update body (server/fieldvalidation.py): pruned body and warnings."""
+        return fieldvalidation.check_body(
+            *self.body_gvk(info, body), body, mode, raw=request.body, content_type=request.header("content-type")
+        )
 
     # -- bodies ----------------------------------------------------------------------------------
 
@@ -636,18 +675,24 @@ class Responder:
         return data + b"\n", "application/json"
 
     async def object(self, code: int, obj: Any, content_type: str | None = None,
-                     headers: dict[str, str] | None = None) -> None:
+                     headers: Mapping[str, str | list[str]] | None = None) -> None:
         body, ctype = self.encode(obj)
         await self.raw(code, body, content_type or ctype, headers)
 
-    async def raw(self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    async def raw(self, code: int, body: bytes, content_type: str,
+                  headers: Mapping[str, str | list[str]] | None = None) -> None:
         if self.started:
             return
         self.started = True
-        hdrs = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
-                (b"cache-control", b"no-cache, private")]
-        for key, value in (headers or {}).items():
-            hdrs.append((key.lower().encode(), value.encode()))
+        extra = {key.lower(): value for key, value in (headers or {}).items()}
+        hdrs = [(b"content-type", content_type.encode())] if content_type else []
+        hdrs.append((b"content-length", str(len(body)).encode()))
+        if "cache-control" not in extra:
+            hdrs.append((b"cache-control", b"no-cache, private"))
+        for key, value in extra.items():
+            # A list sends one header line per value (Warning headers: one per warning, as Go's Header.Add).
+            for item in value if isinstance(value, list) else [value]:
+                hdrs.append((key.encode(), item.encode()))
         await self.send({"type": "http.response.start", "status": code, "headers": hdrs})
         await self.send({"type": "http.response.body", "body": body if self.request.method != "HEAD" else b""})
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubeproof.server import errors
+from kubeproof.server.decoding import go_json_type
 from kubeproof.server.selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
 from kubeproof.server.validation.field import FieldError, forbidden, not_supported
 from kubeproof.server.validation.field import invalid as invalid_field
@@ -182,14 +183,6 @@ def parse_dry_run(values: list[str] | None, kind: str) -> bool:
     return True
 
 
-def _go_json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -209,7 +202,7 @@ def parse_delete_options(body: Any, query: Query) -> DeleteOptions:
     if body is not None and not isinstance(body, Mapping):
         raise errors.bad_request(
             "the object provided is unrecognized (must be of type DeleteOptions): couldn't get version/kind; "
-            f"json parse error: json: cannot unmarshal {_go_json_type(body)} into Go value of type struct "
+            f"json parse error: json: cannot unmarshal {go_json_type(body)} into Go value of type struct "
             '{ APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }'
         )
     if body:
@@ -217,7 +210,7 @@ def parse_delete_options(body: Any, query: Query) -> DeleteOptions:
             value = body.get(key)
             if value is not None and not ok(value):
                 raise errors.bad_request(
-                    f"json: cannot unmarshal {_go_json_type(value)} into Go struct field DeleteOptions.{key} "
+                    f"json: cannot unmarshal {go_json_type(value)} into Go struct field DeleteOptions.{key} "
                     f"of type {go_type}"
                 )
         grace = body.get("gracePeriodSeconds")

@@ -742,8 +742,9 @@ class Kube:
             if state is None:
                 return "the object does not exist"
             why = f"; condition said: {last_error[0]}" if last_error else ""
+            body = {k: v for k, v in state.items() if k not in ("apiVersion", "kind", "metadata")}
             return (f"resourceVersion {_meta(state).get('resourceVersion')}, {name} is false{why}\n"
-                    f"  status: {_brief(state.get('status'), 600)}")
+                    f"  {_brief(body, 600)}")
 
         result = self._follow(obj, check, timeout=timeout, what=f"wait_for({name})", explain=explain)
         assert result is not None

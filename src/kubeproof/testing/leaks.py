@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _OWNER = "_kubeproof_owner"
-_ORIGIN = "_kubeproof_origin"
+_ORIGIN = "_kubeproof_origin"  # "thread 'name' target=... started at file:line", fixed at start
 _NO_OWNER = ""
 
 
@@ -53,11 +53,16 @@ def _origin() -> str:
     return "?"
 
 
-def _thread_desc(thread: threading.Thread) -> str:
+def _describe_start(thread: threading.Thread) -> str:
+    """Said when the thread starts: ``Thread.run`` drops its target when it ends."""
     target = getattr(thread, "_target", None)
     what = f" target={getattr(target, '__qualname__', target)!r}" if target is not None else ""
     daemon = " daemon" if thread.daemon else ""
-    return f"thread {thread.name!r}{what}{daemon}, started at {getattr(thread, _ORIGIN, '?')}"
+    return f"thread {thread.name!r}{what}{daemon}, started at {_origin()}"
+
+
+def _thread_desc(thread: threading.Thread) -> str:
+    return str(getattr(thread, _ORIGIN, None) or f"thread {thread.name!r}")
 
 
 class LeakGuard:
@@ -94,7 +99,7 @@ class LeakGuard:
                 owner = guard.current if guard.wide_scope_depth == 0 else _NO_OWNER
             setattr(thread, _OWNER, owner)
             if owner:
-                setattr(thread, _ORIGIN, _origin())
+                setattr(thread, _ORIGIN, _describe_start(thread))
             orig_start(thread)
 
         threading.Thread.start = start  # type: ignore[method-assign,assignment]
@@ -184,11 +189,15 @@ class LeakGuard:
         return late
 
 
+def describe(problems: list[str], test_id: str) -> str:
+    return f"leak guard: {test_id} left background work behind:\n" + "\n".join(f"- {p}" for p in problems)
+
+
 def report(problems: list[str], mode: str, test_id: str) -> None:
     """Act on leaks by mode: raise :class:`LeakError` (``fail``), warn (``warn``) or nothing (``off``)."""
     if not problems or mode == "off":
         return
-    message = f"leak guard: {test_id} left background work behind:\n" + "\n".join(f"- {p}" for p in problems)
+    message = describe(problems, test_id)
     if mode == "fail":
         raise LeakError(message + "\n(--kube-leak-guard=warn or =off to relax this)")
     warnings.warn(KubeproofLeakWarning(message), stacklevel=2)

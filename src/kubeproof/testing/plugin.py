@@ -11,6 +11,7 @@ section with the API events of the objects the test touched.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 
 from kubeproof.testing.backends import BACKENDS, LEAK_GUARD_MODES, Backend, BackendError, Settings, make_backend
 from kubeproof.testing.kube import Connection, Kube
-from kubeproof.testing.leaks import LeakGuard, guard_coroutine, report
+from kubeproof.testing.leaks import KubeproofLeakWarning, LeakError, LeakGuard, describe, guard_coroutine, report
 from kubeproof.testing.names import label_value_for, unique_name
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -53,6 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(key, text, default="")
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own thread/unraisable hooks, so the guard wraps them
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "kube_fresh_cluster: give this test a new embedded cluster of its own (embedded backends)"
@@ -121,13 +123,26 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+    guard = item.config.stash.get(GUARD, None)
     try:
         result = yield
-    finally:
-        guard = item.config.stash.get(GUARD, None)
-        problems = guard.check(item.nodeid) if guard is not None else []
-    report(problems, _settings(item.config).leak_guard, item.nodeid)
+    except BaseException:
+        # Teardown already failed (a fixture, or cleanup): that error stands, and leaks become a warning.
+        if guard is not None:
+            problems = guard.check(item.nodeid)
+            if problems and _settings(item.config).leak_guard != "off":
+                warnings.warn(KubeproofLeakWarning(describe(problems, item.nodeid)), stacklevel=1)
+        raise
+    if guard is not None:
+        _report(guard.check(item.nodeid), item.config, item.nodeid)
     return result
+
+
+def _report(problems: list[str], config: pytest.Config, test_id: str) -> None:
+    try:
+        report(problems, _settings(config).leak_guard, test_id)
+    except LeakError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -194,9 +209,9 @@ def _finish(request: pytest.FixtureRequest, kube: Kube) -> None:
     if not result.ok:
         pytest.fail(result.describe(), pytrace=False)
     if leftovers:
-        report([f"object labelled {kube.label_selector} survives teardown: {ref} (uid {ref.uid}); create it "
+        _report([f"object labelled {kube.label_selector} survives teardown: {ref} (uid {ref.uid}); create it "
                 "through kube.create/apply (tracked), or delete it in the test" for ref in leftovers],
-               settings.leak_guard, request.node.nodeid)
+                request.config, request.node.nodeid)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:
     from kubeproof.testing.kube import Kube, ObjLike
@@ -198,7 +198,7 @@ def _run(state: _Attempts, fn: Callable[[], T]) -> T:
         time.sleep(pause)  # the poll interval (bounded by the deadline), not a wait for state
 
 
-async def _run_async(state: _Attempts, fn: Callable[[], T | Awaitable[T]]) -> T:
+async def _run_async(state: _Attempts, fn: Callable[[], Any]) -> Any:
     while True:
         error: BaseException | None = None
         value: Any = None
@@ -212,7 +212,7 @@ async def _run_async(state: _Attempts, fn: Callable[[], T | Awaitable[T]]) -> T:
             error = exc
         pause = state.after(value, error)
         if pause is None:
-            return state.last_value  # type: ignore[no-any-return]
+            return state.last_value
         await asyncio.sleep(pause)
 
 
@@ -236,19 +236,35 @@ def consistently(fn: Callable[[], T], *, duration: float = DEFAULT_DURATION, int
     return _run(_Attempts("consistently", fn, description, matcher, retry_on, duration, interval, 1), fn)
 
 
-async def eventually_async(fn: Callable[[], T | Awaitable[T]], *, timeout: float = DEFAULT_TIMEOUT,
+@overload
+async def eventually_async(fn: Callable[[], Awaitable[T]], *, timeout: float = ..., interval: float = ...,
+                           description: str | None = ..., matcher: Matcher | None = ..., must_pass: int = ...,
+                           retry_on: tuple[type[BaseException], ...] = ...) -> T: ...
+@overload
+async def eventually_async(fn: Callable[[], T], *, timeout: float = ..., interval: float = ...,
+                           description: str | None = ..., matcher: Matcher | None = ..., must_pass: int = ...,
+                           retry_on: tuple[type[BaseException], ...] = ...) -> T: ...
+async def eventually_async(fn: Callable[[], Any], *, timeout: float = DEFAULT_TIMEOUT,
                            interval: float = DEFAULT_INTERVAL, description: str | None = None,
                            matcher: Matcher | None = None, must_pass: int = 1,
-                           retry_on: tuple[type[BaseException], ...] = (AssertionError,)) -> T:
+                           retry_on: tuple[type[BaseException], ...] = (AssertionError,)) -> Any:
     """:func:`eventually` for async code: ``fn`` may be a coroutine function or a plain one."""
     state = _Attempts("eventually", fn, description, matcher, retry_on, timeout, interval, must_pass)
     return await _run_async(state, fn)
 
 
-async def consistently_async(fn: Callable[[], T | Awaitable[T]], *, duration: float = DEFAULT_DURATION,
+@overload
+async def consistently_async(fn: Callable[[], Awaitable[T]], *, duration: float = ..., interval: float = ...,
+                             description: str | None = ..., matcher: Matcher | None = ...,
+                             retry_on: tuple[type[BaseException], ...] = ...) -> T: ...
+@overload
+async def consistently_async(fn: Callable[[], T], *, duration: float = ..., interval: float = ...,
+                             description: str | None = ..., matcher: Matcher | None = ...,
+                             retry_on: tuple[type[BaseException], ...] = ...) -> T: ...
+async def consistently_async(fn: Callable[[], Any], *, duration: float = DEFAULT_DURATION,
                              interval: float = DEFAULT_INTERVAL, description: str | None = None,
                              matcher: Matcher | None = None,
-                             retry_on: tuple[type[BaseException], ...] = (AssertionError,)) -> T:
+                             retry_on: tuple[type[BaseException], ...] = (AssertionError,)) -> Any:
     """:func:`consistently` for async code."""
     state = _Attempts("consistently", fn, description, matcher, retry_on, duration, interval, 1)
     return await _run_async(state, fn)

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -33,6 +34,14 @@ from kubeproof.server.store import Store
 from kubeproof.server.timeline import Timeline
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def find_tool(tool: str) -> str | None:
+    """kubectl/helm: the ones setup installed beside this interpreter first, then PATH."""
+    beside = Path(sys.executable).parent / tool
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(tool)
 
 
 class ClusterError(RuntimeError):
@@ -317,7 +326,7 @@ class Cluster:
 
     def _run_tool(self, tool: str, args: tuple[str, ...], input: str | None, check: bool,
                   timeout: float) -> subprocess.CompletedProcess[str]:
-        binary = shutil.which(tool)
+        binary = find_tool(tool)
         if binary is None:
             raise ClusterError(
                 f"{tool} is not on PATH; run `bash scripts/setup.sh` (it installs {tool} into .venv/bin)"

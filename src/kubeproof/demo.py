@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 import uuid
@@ -10,7 +9,7 @@ from typing import Any
 
 import click
 
-from kubeproof.cluster import Cluster
+from kubeproof.cluster import Cluster, find_tool
 
 
 def _step(text: str) -> None:
@@ -29,7 +28,7 @@ def run_demo() -> int:
         elapsed = (time.perf_counter() - started) * 1000
         _step(f"An embedded Kubernetes API server started in {elapsed:.0f} ms at {cluster.url}")
         click.echo(f"kubeconfig: {cluster.kubeconfig}")
-        if shutil.which("kubectl"):
+        if find_tool("kubectl"):
             _kubectl(cluster, "version")
             _kubectl(cluster, "get", "namespaces")
         else:
@@ -81,7 +80,7 @@ def run_demo() -> int:
 
         _step(f"Deleting namespace {ns}: the namespace controller empties it, then it is gone")
         api.create_namespaced_config_map(ns, {"metadata": {"name": "leftover"}})
-        if shutil.which("kubectl"):
+        if find_tool("kubectl"):
             _kubectl(cluster, "delete", "namespace", ns, "--wait=true", "--timeout=30s")
             _kubectl(cluster, "get", "namespaces")
         _step("Done: the timeline of API events this demo caused")

@@ -40,7 +40,7 @@ from kubeproof.server.patch import (
     merge_patch,
 )
 from kubeproof.server.registry.base import Obj, ResourceType
-from kubeproof.server.registry.generic import Registry, deep_copy
+from kubeproof.server.registry.generic import ManageFields, Registry, deep_copy
 from kubeproof.server.watch import WatchHooks, WatchStream
 
 log = logging.getLogger("kubeproof.server")
@@ -311,14 +311,17 @@ class APIServer:
             body = await self.read_object(request, rt)
             dry_run = parse_dry_run(request.query.get("dryRun"), "CreateOptions")
             body, warnings = self.check_fields(request, info, body, mode)
-            created = registry.create(rt, namespace, body, dry_run=dry_run)
+            manage = self.field_manager(request, info, "CreateOptions")
+            created = registry.create(rt, namespace, body, dry_run=dry_run, manage=manage)
             await out.object(201, created, headers=fieldvalidation.warning_headers(warnings))
         elif verb == "update":
             mode = fieldvalidation.directive(request.query, "UpdateOptions")
             body = await self.read_object(request, rt)
             dry_run = parse_dry_run(request.query.get("dryRun"), "UpdateOptions")
             body, warnings = self.check_fields(request, info, body, mode)
-            updated = registry.update(rt, namespace, info.name, body, subresource=info.subresource, dry_run=dry_run)
+            manage = self.field_manager(request, info, "UpdateOptions")
+            updated = registry.update(rt, namespace, info.name, body, subresource=info.subresource, dry_run=dry_run,
+                                      manage=manage)
             await out.object(200, updated, headers=fieldvalidation.warning_headers(warnings))
         elif verb == "patch":
             await self.patch(request, out, info)
@@ -395,8 +398,11 @@ class APIServer:
         rt = info.rt
         content_type = request.header("content-type").split(";")[0].strip().lower()
         accepted = CUSTOM_PATCH_TYPES if rt.typed_list_items else BUILTIN_PATCH_TYPES
-        if content_type not in accepted or content_type == APPLY_PATCH:
-            raise errors.unsupported_media_type([t for t in accepted if t != APPLY_PATCH])
+        if content_type not in accepted:
+            raise errors.unsupported_media_type(accepted)
+        if content_type == APPLY_PATCH:
+            await self.apply(request, out, info)
+            return
         force = first(request.query, "force")
         if force is not None:
             from kubeproof.server.validation.field import forbidden
@@ -439,9 +445,32 @@ class APIServer:
             # Without a resourceVersion in the patch, it applies to the latest object (no 409).
             meta["resourceVersion"] = current["metadata"].get("resourceVersion")
         updated = self.registry.update(
-            rt, namespace, info.name, patched, subresource=info.subresource, dry_run=dry_run
+            rt, namespace, info.name, patched, subresource=info.subresource, dry_run=dry_run,
+            manage=self.field_manager(request, info, "PatchOptions"),
         )
         await out.object(200, updated, headers=fieldvalidation.warning_headers(warnings))
+
+    async def apply(self, request: Request, out: Responder, info: ResourceRequest) -> None:
+        """Server-side apply (server/patch/apply.py): 201 when it creates the object, else 200."""
+        from kubeproof.server.patch.apply import apply_patch, patch_options
+
+        patch_options(request.query)  # 422 on bad options, before the body is read
+        body = await self.read_body(request)
+        code, obj = apply_patch(self.registry, info.rt, info.namespace or "", info.name, info.subresource,
+                                request.query, body)
+        await out.object(code, obj)
+
+    def field_manager(self, request: Request, info: ResourceRequest, options_kind: str) -> ManageFields:
+        """Records the writer in managedFields: ``fieldManager``, or the User-Agent up to its first ``/``."""
+        from kubeproof.server import managedfields
+
+        manager = first(request.query, "fieldManager") or ""
+        problems = managedfields.field_manager_errors(manager)
+        if problems:
+            raise errors.invalid_options(options_kind, problems)
+        if not manager:
+            manager = managedfields.manager_from_user_agent(request.header("user-agent"))
+        return managedfields.update_hook(info.rt, info.subresource, manager)
 
     def body_gvk(self, info: ResourceRequest, obj: Obj | None = None) -> tuple[str, str, str]:
         """The kind a body of this request decodes into (the subresource's kind when the body is one)."""

@@ -39,6 +39,11 @@ CONTINUE_EXPIRED = (
 )
 
 
+#: Records who wrote what: called with (live object or None on create, new object) once the strategy has
+#: prepared the new object, under the store lock; it sets ``metadata.managedFields``.
+ManageFields = Callable[[Obj | None, Obj], None]
+
+
 def now_rfc3339(at: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if at is None else at))
 
@@ -198,7 +203,15 @@ class Registry:
 
     # -- create ----------------------------------------------------------------------------------
 
-    def create(self, rt: ResourceType, namespace: str, obj: Obj, *, dry_run: bool = False) -> Obj:
+    def create(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        obj: Obj,
+        *,
+        dry_run: bool = False,
+        manage: ManageFields | None = None,
+    ) -> Obj:
         with self.store.lock:
             obj = deep_copy(obj)
             obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
@@ -219,6 +232,8 @@ class Registry:
             rt.strategy.prepare_for_create(obj)
             if rt.strategy.track_generation:
                 meta["generation"] = 1
+            if manage is not None:
+                manage(None, obj)  # managedFields of the writer (server/managedfields.py)
             if rt.kind == "Service" and rt.group == "":
                 self._assign_cluster_ip(obj)
             rt.strategy.finish_create(obj)
@@ -355,6 +370,7 @@ class Registry:
         *,
         subresource: str = "",
         dry_run: bool = False,
+        manage: ManageFields | None = None,
     ) -> Obj:
         with self.store.lock:
             obj = deep_copy(obj)
@@ -409,6 +425,8 @@ class Registry:
                 rt.strategy.prepare_for_update(obj, old)
                 if rt.strategy.track_generation and rt.strategy.spec_changed(obj, old):
                     meta_of(obj)["generation"] = int(old_meta.get("generation") or 0) + 1
+            if manage is not None:
+                manage(old, obj)  # managedFields of the writer (server/managedfields.py)
             errs = rt.strategy.validate_update(obj, old)
             if errs:
                 raise errors.invalid(rt.kind, rt.group, name, errs)

@@ -100,6 +100,8 @@ def print_summary(results: dict[str, Any]) -> None:
             f"{fmt(http['stop']['median_ms'], ' ms')} (HTTP)")
         out(f"   first in a process: HTTPS {fmt(first['https']['start_to_get_ok'], ' ms')}, "
             f"of which uvicorn Config.load {fmt(first['https_phases_ms'].get('uvicorn Config.load', 0.0), ' ms')}")
+        out(f"   first create (configmap) after start: {fmt(first['https']['first_create'], ' ms')} first in a "
+            f"process, median {fmt(https['first_create']['median_ms'], ' ms')} later")
     tp = results.get("throughput")
     if tp and "skipped" not in tp:
         out(f"\n3./4. throughput, {tp['load_generator']}")
@@ -110,7 +112,7 @@ def print_summary(results: dict[str, Any]) -> None:
             f"{budget(g['requests_per_s'] >= BUDGETS['gets_per_s'])} (>= 10,000)")
         out(f"   lists/s (100 items) {fmt(li['requests_per_s'])}  p99 {fmt(li['latency_p99_ms'], ' ms')}")
         out(f"   ceiling (hello ASGI) {fmt(tp['ceiling_http']['requests_per_s'])}/s; "
-            f"gets = {tp['gets_http_vs_ceiling']:.2f} x ceiling")
+            f"gets = {tp['gets_http_vs_ceiling']:.2f} x ceiling (median of paired rounds)")
         out(f"   HTTPS gets/s {fmt(tp['gets_https']['requests_per_s'])}; HTTPS ceiling "
             f"{fmt(tp['ceiling_https']['requests_per_s'])}/s; ratio {tp['gets_https_vs_ceiling']:.2f}")
     elif tp:

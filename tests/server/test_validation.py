@@ -1,7 +1,6 @@
 """Validation messages, byte for byte as kube-apiserver prints them."""
 
 # Expected messages are kept whole on one line where that reads best.
-# ruff: noqa: E501
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ INNER_INI = """
 [pytest]
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
-kube_leak_grace = 0.3
+kube_leak_grace = 1
 kube_cleanup_timeout = 5
 """
 

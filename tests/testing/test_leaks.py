@@ -32,7 +32,7 @@ def test_a_thread_still_running_after_the_test_fails_it(inner: pytest.Pytester) 
         "*ERROR at teardown of test_leaks_a_thread*",
         "leak guard: *.py::test_leaks_a_thread left background work behind:",
         "- thread 'forever' target='Event.wait' daemon, started at *.py:* in "
-        "test_leaks_a_thread is still running 0.3s after the test ended",
+        "test_leaks_a_thread is still running 1s after the test ended",
         "(--kube-leak-guard=warn or =off to relax this)",
     ])
 

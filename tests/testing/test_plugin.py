@@ -110,7 +110,7 @@ def test_teardown_waits_for_cleanup_and_reports_what_is_stuck(inner: pytest.Pyte
 
 INNER_INI_SHORT_CLEANUP = """
 [pytest]
-kube_leak_grace = 0.3
+kube_leak_grace = 1
 kube_cleanup_timeout = 0.5
 """
 

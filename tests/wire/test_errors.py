@@ -288,7 +288,8 @@ def test_unsupported_patch_type(api: API, ns: str) -> None:
     status = status_of(response, 415)
     assert status["message"] == (
         "the body of the request was in an unknown format - accepted media types include: "
-        "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
+        "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, "
+        "application/apply-patch+yaml"
     )
 
 

@@ -1217,9 +1217,14 @@ def root_schema(rt: ResourceType) -> tuple[dict[str, Any], bool]:
 def reset_fields(rt: ResourceType, subresource: str) -> FieldSet:
     """``GetResetFields`` of the strategy: what a write through this endpoint may not change."""
     if subresource == "status":
-        atom = schema_atom(root_schema(rt)[0])
+        root, builtin = root_schema(rt)
+        atom = schema_atom(root)
         names = [n for n in (atom.fields if atom else {}) if n not in ("apiVersion", "kind", "metadata", "status")]
-        return FieldSet.of(*((("f", n),) for n in (names or ["spec"])))
+        reset = FieldSet.of(*((("f", n),) for n in (names or ["spec"])))
+        if builtin:
+            # The workload status strategies also keep the labels (e.g. deploymentStatusStrategy).
+            reset.insert((("f", "metadata"), ("f", "labels")))
+        return reset
     if not subresource and "status" in rt.subresources:
         return FieldSet.of((("f", "status"),))
     return FieldSet()

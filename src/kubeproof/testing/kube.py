@@ -378,10 +378,6 @@ class Kube:
     def from_cluster(cls, cluster: Cluster, **kwargs: Any) -> Kube:
         return cls(Connection(cluster.kubeconfig, cluster=cluster), owns_connection=True, **kwargs)
 
-    def for_test(self, test_id: str, **kwargs: Any) -> Kube:
-        """Another handle on the same connection, with its own label, tracker and log."""
-        return Kube(self.connection, test_id=test_id, cleanup_timeout=self.cleanup_timeout, **kwargs)
-
     def __enter__(self) -> Kube:
         return self
 

@@ -79,7 +79,7 @@ def decode_body(body: bytes, strict: bool) -> Obj:
         data = None
     if data is None:
         try:
-            data = yaml_to_json(yaml.load(body, Loader=_GoYAMLLoader))  # noqa: S506 (a SafeLoader)
+            data = yaml_to_json(yaml.load(body, Loader=_GoYAMLLoader))
         except (yaml.YAMLError, RecursionError) as exc:
             raise errors.bad_request(f"error decoding YAML: {str(exc).replace(chr(10), ' ')}") from None
     if data is None:
@@ -122,7 +122,7 @@ def _gvk_string(api_version: Any, kind: Any) -> str:
 
 def _object_gvknn(rt: ResourceType, obj: Obj) -> str:
     """``objectGVKNN``: ``namespace/name; group/version, Kind=Kind``."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = _meta(obj)
     return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}; {rt.group}/{rt.version}, Kind={rt.kind}"
 
 
@@ -240,7 +240,7 @@ def apply_patch(registry: Registry, rt: ResourceType, namespace: str, name: str,
             mf.set_managed_fields(new, deep_copy({"e": entries})["e"])
 
         if live is None:
-            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            meta = _meta(obj)
             if meta.get("uid"):
                 raise errors.conflict(
                     rt.plural, rt.group, name,
@@ -252,9 +252,14 @@ def apply_patch(registry: Registry, rt: ResourceType, namespace: str, name: str,
                                     manage=manage)
 
 
+def _meta(obj: Obj) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def _check_name(obj: Obj, name: str, namespace: str) -> None:
     """``checkName`` (handlers/rest.go) on the applied result."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = _meta(obj)
     obj_name = meta.get("name") or ""
     if obj_name != name:
         raise errors.bad_request(f"the name of the object ({obj_name}) does not match the name on the URL ({name})")

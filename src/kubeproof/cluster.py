@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 import yaml
 
+from kubeproof.clock import Clock
 from kubeproof.controllers import DEFAULT_CONTROLLERS, ControllerManager
 from kubeproof.faults import FaultInjector
 from kubeproof.server.certs import make_certificates
@@ -77,7 +78,8 @@ class Cluster:
     ``tls=False`` serves plain HTTP. ``port=0`` picks a free port. ``kubeconfig`` chooses where the
     kubeconfig is written (default: a temporary directory removed on stop). ``controllers`` names the
     built-in controllers to run (default: all of ``kubeproof.controllers.DEFAULT_CONTROLLERS``); leave
-    one out to test your own controller in its place.
+    one out to test your own controller in its place. ``clock`` is the cluster's time (timestamps,
+    grace periods, probe delays, schedules); a ``kubeproof.clock.ManualClock`` moves only when told.
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class Cluster:
         history_seconds: float | None = 300.0,
         seed: int = 0,
         controllers: Iterable[str] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -102,6 +105,8 @@ class Cluster:
         self.store = Store(history_size=history_size)
         self.history_seconds = history_seconds
         self.registry = Registry(self.store)
+        #: The cluster's time; pass ``clock=ManualClock()`` to steer it from a test with ``advance()``.
+        self.clock = self.registry.clock = clock or Clock()
         for rt in builtin_resources():
             self.registry.register(rt)
         self.timeline = Timeline()

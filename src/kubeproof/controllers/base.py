@@ -8,6 +8,7 @@ import threading
 from collections.abc import Hashable
 from typing import ClassVar
 
+from kubeproof.clock import Clock, Timer
 from kubeproof.server.registry.generic import Registry
 from kubeproof.server.store import Event
 
@@ -21,6 +22,8 @@ class Controller:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        self._timers: dict[Hashable, Timer] = {}
+        self._timers_lock = threading.Lock()
         self._queue: asyncio.Queue[Hashable] | None = None
         self._queued: set[Hashable] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -47,6 +50,33 @@ class Controller:
         if key not in self._queued:
             self._queued.add(key)
             self._queue.put_nowait(key)
+
+    @property
+    def clock(self) -> Clock:
+        return self.registry.clock
+
+    def enqueue_after(self, key: Hashable, delay: float) -> None:
+        """Reconcile ``key`` again once ``delay`` seconds of cluster time have passed (the earliest
+        request wins, like client-go's AddAfter on a delaying queue)."""
+        if delay <= 0:
+            self.enqueue(key)
+            return
+        due = self.clock.now() + delay
+        with self._timers_lock:
+            existing = self._timers.get(key)
+            if existing is not None and not existing.cancelled and existing.due <= due:
+                return
+            if existing is not None:
+                existing.cancel()
+
+            def fire() -> None:
+                with self._timers_lock:
+                    if self._timers.get(key) is timer:
+                        del self._timers[key]
+                self.enqueue(key)
+
+            timer = self.clock.call_later(delay, fire, loop=self._loop)
+            self._timers[key] = timer
 
     def on_event(self, event: Event) -> None:
         for key in self.keys_for(event):

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from kubeproof.clock import Clock
 from kubeproof.server import errors
 from kubeproof.server.options import DeleteOptions, ListOptions, parse_rv
 from kubeproof.server.registry.base import Obj, ResourceType
@@ -129,6 +130,8 @@ class Registry:
         self.before_write: list[Callable[[str, ResourceType, str, str], None]] = []
         #: Adds the ``orphan``/``foregroundDeletion`` finalizers on delete: only when a GC controller runs.
         self.gc_enabled = False
+        #: The cluster's time (a ManualClock lets a test steer timestamps, grace periods and schedules).
+        self.clock: Clock = Clock()
         self._cluster_ip = 0
 
     # -- resource types --------------------------------------------------------------------------
@@ -224,7 +227,7 @@ class Registry:
                           "selfLink"):
                 meta.pop(field, None)
             meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = now_rfc3339()
+            meta["creationTimestamp"] = now_rfc3339(self.clock.now())
             rv_sent = meta.pop("resourceVersion", None)
             generate = not name and meta.get("generateName")
             if generate:
@@ -467,7 +470,7 @@ class Registry:
             self._check_preconditions(rt, obj, opts)
             new = deep_copy(obj)
             meta = new["metadata"]
-            now = time.time()
+            now = self.clock.now()
             strategy = rt.strategy
             already = bool(meta.get("deletionTimestamp"))
             graceful = False

@@ -249,22 +249,59 @@ class Store:
 
 
 class QueueSubscriber(Subscriber):
-    """Hands events to an asyncio queue on ``loop``, whichever thread commits them."""
+    """Buffers events for one consumer on ``loop``, whichever thread commits them.
+
+    A deque and one wake-up future, not an ``asyncio.Queue``: with a thousand watches open, each event
+    costs every watcher one append and at most one future, no task.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, accept: Callable[[Event], Any] | None = None) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.items: deque[Any] = deque()
         self.accept = accept
         self._loop_thread = threading.get_ident()
+        self._wake: asyncio.Future[None] | None = None
+        #: Items handed to the loop from another thread but not yet buffered.
+        self.in_flight = 0
+
+    def idle(self) -> bool:
+        """Nothing buffered or on its way (call under the store lock for a stable answer)."""
+        return not self.items and self.in_flight == 0
 
     def offer(self, event: Event) -> None:
         item = self.accept(event) if self.accept is not None else event
         if item is None:
             return
         if threading.get_ident() == self._loop_thread:
-            self.queue.put_nowait(item)
+            self._push(item)
         else:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+            self.in_flight += 1
+            self.loop.call_soon_threadsafe(self._push_remote, item)
+
+    def _push_remote(self, item: Any) -> None:
+        self.in_flight -= 1
+        self._push(item)
+
+    def _push(self, item: Any) -> None:
+        self.items.append(item)
+        self.wake()
+
+    def wake(self) -> None:
+        """End the current ``wait`` (new items, or the consumer has something else to check)."""
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+    async def wait(self, timeout: float) -> None:
+        """Return when items are buffered, ``wake()`` is called, or ``timeout`` seconds pass."""
+        if self.items:
+            return
+        self._wake = self.loop.create_future()
+        timer = self.loop.call_later(max(0.0, timeout), self.wake)
+        try:
+            await self._wake
+        finally:
+            timer.cancel()
+            self._wake = None
 
 
 def iter_keys(objs: Iterable[Obj]) -> list[Key]:

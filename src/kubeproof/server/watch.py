@@ -41,6 +41,31 @@ def encode_event(event_type: str, obj: Obj) -> bytes:
     return orjson.dumps({"type": event_type, "object": obj}) + b"\n"
 
 
+class _EncodedEvents:
+    """Recently encoded events, shared by every stream on the loop: with many watchers on one resource,
+    each committed object is encoded once per wire format instead of once per watcher. Stored objects
+    are never mutated, so identity is a safe key while the entry holds a reference to the object."""
+
+    size = 512
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Any, str, int], tuple[Obj, bytes]] = {}
+
+    def get(self, encode: Callable[[str, Obj], bytes], event_type: str, obj: Obj) -> bytes:
+        key = (encode, event_type, id(obj))
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        data = encode(event_type, obj)
+        if len(self._entries) >= self.size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (obj, data)
+        return data
+
+
+_encoded = _EncodedEvents()
+
+
 def bookmark(rt: ResourceType, rv: int, initial_end: bool = False) -> Obj:
     meta: dict[str, Any] = {"resourceVersion": str(rv)}
     if initial_end:
@@ -131,6 +156,7 @@ class WatchStream:
                 await send(self.encode("BOOKMARK", bookmark(self.rt, start_rv, initial_end=True)))
             next_bookmark = time.monotonic() + self.bookmark_interval
             waiter = asyncio.ensure_future(disconnected.wait())
+            waiter.add_done_callback(lambda _: subscriber.wake())
             try:
                 while True:
                     now = time.monotonic()
@@ -140,27 +166,33 @@ class WatchStream:
                         return
                     if self.hooks.drop(self.rt):
                         return
-                    wake = min(deadline, next_bookmark) - now
-                    getter = asyncio.ensure_future(subscriber.queue.get())
-                    done, _ = await asyncio.wait({getter, waiter}, timeout=wake, return_when=asyncio.FIRST_COMPLETED)
-                    if waiter in done:
-                        getter.cancel()
+                    await subscriber.wait(min(deadline, next_bookmark) - now)
+                    if disconnected.is_set():
                         return
-                    if getter not in done:
-                        getter.cancel()
+                    if not subscriber.items:
                         if time.monotonic() >= next_bookmark and self.opts.allow_bookmarks:
                             with store.lock:
-                                idle_rv = store.revision if subscriber.queue.empty() else last_rv
+                                idle_rv = store.revision if subscriber.idle() else last_rv
                             last_rv = max(last_rv, idle_rv)
                             await send(self.encode("BOOKMARK", bookmark(self.rt, last_rv)))
-                        next_bookmark = time.monotonic() + self.bookmark_interval
+                        if time.monotonic() >= next_bookmark:
+                            next_bookmark = time.monotonic() + self.bookmark_interval
                         continue
-                    event_type, obj, rv, queued_at = getter.result()
-                    delay = self.hooks.delay(self.rt, event_type, obj)
-                    if delay > 0:
-                        await asyncio.sleep(max(0.0, queued_at + delay - time.monotonic()))
-                    await send(self.encode(event_type, obj))
-                    last_rv = rv
+                    # Take everything already buffered and write it as one chunk: under a burst, one
+                    # socket write per batch instead of per event.
+                    pending = list(subscriber.items)
+                    subscriber.items.clear()
+                    chunk: list[bytes] = []
+                    for event_type, obj, rv, queued_at in pending:
+                        delay = self.hooks.delay(self.rt, event_type, obj)
+                        if delay > 0:
+                            if chunk:
+                                await send(b"".join(chunk))
+                                chunk = []
+                            await asyncio.sleep(max(0.0, queued_at + delay - time.monotonic()))
+                        chunk.append(_encoded.get(self.encode, event_type, obj))
+                        last_rv = rv
+                    await send(b"".join(chunk))
             finally:
                 waiter.cancel()
         finally:

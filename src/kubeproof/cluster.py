@@ -58,6 +58,24 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         self._ready.set()
 
+    async def main_loop(self) -> None:
+        """uvicorn's tick loop, but woken at once by ``request_exit`` (its own polls every 100 ms, which
+        would be most of the time a test spends stopping a cluster)."""
+        self._exit = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            try:
+                await asyncio.wait_for(self._exit.wait(), 0.1)
+            except TimeoutError:
+                pass
+
+    def request_exit(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.should_exit = True
+        exit_event = getattr(self, "_exit", None)
+        if exit_event is not None:
+            loop.call_soon_threadsafe(exit_event.set)
+
     def install_signal_handlers(self) -> None:
         """The owner of the cluster handles signals, not the server thread."""
 
@@ -248,7 +266,7 @@ class Cluster:
         self._on_stop.clear()
         server, thread, loop = self._server, self._thread, self._loop
         if server is not None and thread is not None and loop is not None:
-            server.should_exit = True
+            server.request_exit(loop)
             for event in list(self.api.open_streams):
                 loop.call_soon_threadsafe(event.set)
             thread.join(timeout=10)

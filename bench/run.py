@@ -6,8 +6,9 @@
 
 Benchmarks: ``cold`` (``kubeproof serve`` until ``kubectl get ns`` succeeds), ``inproc`` (start and stop of
 an in-process ``Cluster``), ``throughput`` (creates, gets, lists per second over HTTP with wrk, beside a
-hello-world ASGI ceiling; skipped with a message when wrk is not installed) and ``watch`` (event latency
-with 1,000 open watches). Results go to ``bench/results/<UTC time>.json`` and ``bench/results/latest.json``.
+hello-world ASGI ceiling; skipped with a message when wrk is not installed), ``watch`` (event latency
+with 1,000 open watches) and ``workloads`` (a Deployment's pods to Ready, simulated and process-backed).
+Results go to ``bench/results/<UTC time>.json`` and ``bench/results/latest.json``.
 All traffic is to 127.0.0.1. docs/benchmarks.md explains each number.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 import cold_start
 import throughput
 import watch_latency
+import workloads
 from common import BENCH_DIR, PYTHON, ROOT, log, machine_info, raise_fd_limit
 
 RESULTS = BENCH_DIR / "results"
@@ -49,6 +51,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], dict[str, Any]]]] = {
     "inproc": ("in-process Cluster start and stop", run_inproc),
     "throughput": ("HTTP throughput (wrk) and the hello-world ceiling", throughput.run),
     "watch": ("watch event latency with 1,000 watches", watch_latency.run),
+    "workloads": ("Deployments to Ready pods: 100 simulated, 20 process-backed", workloads.run),
 }
 
 
@@ -126,6 +129,14 @@ def print_summary(results: dict[str, Any]) -> None:
             f"{budget(lat['p99_ms'] <= BUDGETS['watch_p99_ms'])}")
         out(f"   POST latency: {fmt(w['post_latency_with_watchers']['median_ms'], ' ms')} with the watches, "
             f"{fmt(w['post_latency_without_watchers']['median_ms'], ' ms')} without")
+    wl = results.get("workloads")
+    if wl:
+        sim, proc = wl["deployment_100_simulated"], wl["deployment_20_processes"]
+        out(f"\n6. workloads (median of {wl['rounds']} rounds)")
+        out(f"   create Deployment replicas=100 (simulated) -> 100 Ready  {fmt(sim['median_ms'], ' ms')} "
+            f"({wl['simulated_pods_per_s_median']} pods/s)")
+        out(f"   create Deployment replicas=20 (processes)  -> 20 Ready   {fmt(proc['median_ms'], ' ms')} "
+            f"({wl['process_pods_per_s_median']} pods/s)")
     for name, error in results.get("errors", {}).items():
         out(f"\n{name}: FAILED: {error}")
 

@@ -19,7 +19,7 @@ run() {
     if ! "$@"; then failed+=("$name"); fi
 }
 
-run "ruff check" "$BIN/ruff" check src tests scripts
+run "ruff check" "$BIN/ruff" check src tests scripts examples
 run "mypy" "$BIN/mypy"
 run "pytest" "$BIN/pytest" -n 2 "$@"
 

@@ -49,9 +49,27 @@ def namespace(cluster: Cluster, k8s_api_client: Any) -> Iterator[str]:
     name = _unique_name("ns")
     core = client.CoreV1Api(k8s_api_client)
     core.create_namespace({"metadata": {"name": name}})
+    _wait_for_namespace_content(cluster, core, name)
     yield name
     try:
         core.delete_namespace(name)
     except ApiException as exc:
         if exc.status != 404:
             raise
+
+
+def _wait_for_namespace_content(cluster: Cluster, core: Any, name: str) -> None:
+    """Wait for what the controllers put in every new namespace (the ``default`` ServiceAccount and the
+    ``kube-root-ca.crt`` ConfigMap), as the Kubernetes e2e framework does, so that tests listing the
+    namespace see them always rather than depending on timing."""
+    from kubernetes.client.rest import ApiException
+
+    from kubeproof.testing import eventually
+
+    if "serviceaccount" not in {c.name for c in cluster.controllers.controllers}:
+        return
+    eventually(lambda: core.read_namespaced_service_account("default", name), retry_on=(ApiException,),
+               description=f"the default ServiceAccount in {name}")
+    if cluster.tls:
+        eventually(lambda: core.read_namespaced_config_map("kube-root-ca.crt", name), retry_on=(ApiException,),
+                   description=f"kube-root-ca.crt in {name}")

@@ -26,18 +26,33 @@ def main() -> None:
               help="Where to write the kubeconfig (default: a temporary file, removed on exit).")
 @click.option("--http", "plain_http", is_flag=True, help="Serve plain HTTP instead of HTTPS.")
 @click.option("--token", default=None, help="Bearer token clients must send (default: a random one).")
-def serve(port: int, host: str, kubeconfig: Path | None, plain_http: bool, token: str | None) -> None:
+@click.option("--image", "images", multiple=True, metavar="IMAGE=COMMAND",
+              help="Run pods using IMAGE as real local processes started with COMMAND (its entrypoint; the "
+                   "container's args are appended). IMAGE may be a glob. Repeatable. Example: "
+                   "--image fake-worker:1='python -m myapp.fake_worker'.")
+def serve(port: int, host: str, kubeconfig: Path | None, plain_http: bool, token: str | None,
+          images: tuple[str, ...]) -> None:
     """Run an embedded Kubernetes API server until Ctrl-C."""
     from kubeproof.cluster import Cluster, ClusterError
+    from kubeproof.runtime.images import parse_mapping
 
     try:
-        cluster = Cluster(host=host, port=port, tls=not plain_http, token=token, kubeconfig=kubeconfig).start()
+        mapping = dict(parse_mapping(spec) for spec in images)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--image") from None
+    try:
+        cluster = Cluster(host=host, port=port, tls=not plain_http, token=token, kubeconfig=kubeconfig,
+                          images=mapping).start()
     except ClusterError as exc:
         raise click.ClickException(str(exc)) from None
     if plain_http:
         # kubectl (client-go) never sends credentials over plain HTTP, so requests without any are let
-        # in; a wrong token is still refused.
+        # in; a wrong token is still refused. RBAC still applies, so system:anonymous is bound to
+        # cluster-admin, as one would on a real cluster (docs/auth.md).
         cluster.api.allow_anonymous = True
+        from kubeproof.server.auth.bootstrap import bind_anonymous_admin
+
+        bind_anonymous_admin(cluster.registry)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -12,11 +12,12 @@ import os
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,13 +25,25 @@ from typing import Any
 import uvicorn
 import yaml
 
+from kubeproof import reach
 from kubeproof.clock import Clock
 from kubeproof.controllers import DEFAULT_CONTROLLERS, ControllerManager
+from kubeproof.controllers.kubelet import KubeletController, KubeletSettings
+from kubeproof.controllers.nodes import NodeSpec, ensure_nodes
+from kubeproof.controllers.serviceaccount import ServiceAccountController
 from kubeproof.faults import FaultInjector
+from kubeproof.runtime import ImageMap, ProcessRuntime
+from kubeproof.runtime.podenv import registry_lookup
+from kubeproof.server.apiserver_endpoints import publish_kubernetes_service
+from kubeproof.server.auth import ensure_bootstrap_policy
+from kubeproof.server.auth import install as install_auth
 from kubeproof.server.certs import make_certificates
+from kubeproof.server.crd import install as install_crds
 from kubeproof.server.http import APIServer
+from kubeproof.server.registry.binding import install_binding
 from kubeproof.server.registry.builtin import builtin_resources
 from kubeproof.server.registry.generic import Registry
+from kubeproof.server.registry.services import KUBERNETES_SERVICE_IP
 from kubeproof.server.store import Store
 from kubeproof.server.timeline import Timeline
 
@@ -98,6 +111,11 @@ class Cluster:
     built-in controllers to run (default: all of ``kubeproof.controllers.DEFAULT_CONTROLLERS``); leave
     one out to test your own controller in its place. ``clock`` is the cluster's time (timestamps,
     grace periods, probe delays, schedules); a ``kubeproof.clock.ManualClock`` moves only when told.
+    ``images`` maps container images to local commands (``{"fake-worker:1": "python -m app"}``): pods
+    using them run as real processes (see docs/cluster-behaviour.md, "Process-backed pods").
+    ``nodes`` is a node count, or a list of names or dicts with ``name``, ``labels``, ``taints``,
+    ``unschedulable`` (default: one Ready node, ``kubeproof-node-1``); ``cluster.kubelet`` holds the
+    simulated kubelet's timing (see docs/cluster-behaviour.md, "The simulated kubelet").
     """
 
     def __init__(
@@ -114,6 +132,8 @@ class Cluster:
         seed: int = 0,
         controllers: Iterable[str] | None = None,
         clock: Clock | None = None,
+        images: Mapping[str, str | Sequence[str]] | None = None,
+        nodes: int | Sequence[NodeSpec] | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -127,19 +147,29 @@ class Cluster:
         self.clock = self.registry.clock = clock or Clock()
         for rt in builtin_resources():
             self.registry.register(rt)
+        install_auth(self.registry)  # access reviews, TokenRequest (server/auth)
+        install_crds(self.registry)  # CustomResourceDefinitions and the resources they serve (server/crd)
         self.timeline = Timeline()
         self.store.listeners.append(self.timeline.record)
         self.faults = FaultInjector(seed=seed)
         self.registry.before_write.append(self.faults.before_write)
         self.api = APIServer(self.registry, token=self.token, watch_hooks=self.faults)
+        install_binding(self.registry, self.api.create_handlers)  # pods/binding (the scheduler's write)
         self._workdir = Path(tempfile.mkdtemp(prefix="kubeproof-"))
         self._kubeconfig_path = Path(kubeconfig) if kubeconfig else self._workdir / "kubeconfig"
+        #: Images run as real local processes (process-backed pods); other images are simulated.
+        self.images = ImageMap(images)
+        self.process_runtime = ProcessRuntime(self.images, registry_lookup(self.registry), self._workdir / "pods")
+        self.api.pod_logs = self.process_runtime
+        self.store.listeners.append(
+            lambda event: self.process_runtime.on_store_event(event.resource, event.key[0], event.key[1]))
         self._thread: threading.Thread | None = None
         self._server: _Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._socket: socket.socket | None = None
         self.port = 0
         self._ca_pem = b""
+        self._ca_key_pem = b""
         self._on_stop: list[Callable[[], None]] = []
         self._compactor_task: asyncio.Task[None] | None = None
         names = list(DEFAULT_CONTROLLERS) if controllers is None else list(controllers)
@@ -149,21 +179,32 @@ class Cluster:
                 f"unknown controller(s) {', '.join(unknown)}; choose from {', '.join(DEFAULT_CONTROLLERS)}"
             )
         self.controllers = ControllerManager(self.registry, [DEFAULT_CONTROLLERS[n](self.registry) for n in names])
+        #: Timing of simulated containers (``cluster.kubelet.startup_delay = 2`` etc.; docs/cluster-behaviour.md).
+        self.kubelet = KubeletSettings()
+        self.process_runtime.settings = self.kubelet  # its crash-loop back-off (replaced below with the kubelet's)
+        for controller in self.controllers.controllers:
+            if isinstance(controller, KubeletController):
+                self.kubelet = self.process_runtime.settings = controller.settings
+                controller.add_runtime(self.process_runtime)
+        self._nodes = nodes
         self._bootstrap()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def _bootstrap(self) -> None:
+        ensure_bootstrap_policy(self.registry)  # the default RBAC roles and bindings
         ns_rt = self.registry.resource("namespaces")
         for ns in SYSTEM_NAMESPACES:
             self.registry.create(ns_rt, "", {"metadata": {"name": ns}})
+        ensure_nodes(self.registry, self._nodes)  # Ready nodes (default: one, kubeproof-node-1)
         svc_rt = self.registry.resource("services")
         self.registry.create(
             svc_rt,
             "default",
             {
                 "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-                "spec": {"ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
+                "spec": {"clusterIP": KUBERNETES_SERVICE_IP,
+                         "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
             },
         )
 
@@ -209,8 +250,12 @@ class Cluster:
         if self.tls:
             files = make_certificates(self._workdir / "pki", [self.host, "localhost", "127.0.0.1", "::1"])
             self._ca_pem = files.ca_pem
-            config_kwargs = {"ssl_certfile": str(files.cert_path), "ssl_keyfile": str(files.key_path)}
+            self._ca_key_pem = files.ca_key_pem
+            # client certificates signed by the cluster CA authenticate (CN user, O groups); optional
+            config_kwargs = {"ssl_certfile": str(files.cert_path), "ssl_keyfile": str(files.key_path),
+                             "ssl_ca_certs": str(files.ca_path), "ssl_cert_reqs": ssl.CERT_OPTIONAL}
         self.write_kubeconfig(self._kubeconfig_path)
+        self._publish_self()
         config = uvicorn.Config(
             self.api,
             lifespan="off",
@@ -253,7 +298,17 @@ class Cluster:
         ready.wait(timeout=30)
         if failure:
             raise ClusterError(f"the embedded API server failed to start: {failure[0]}")
+        if self.images:
+            self.process_runtime.start()  # its thread belongs to the cluster, not to the first pod
         return self
+
+    def _publish_self(self) -> None:
+        """What kube-apiserver publishes once it serves: the ``kubernetes`` Service's endpoints, and
+        the CA that goes into every namespace's ``kube-root-ca.crt``."""
+        publish_kubernetes_service(self.registry, self.host, self.port)
+        for controller in self.controllers.controllers:
+            if isinstance(controller, ServiceAccountController) and self._ca_pem:
+                controller.set_ca(self._ca_pem)
 
     async def _compactor(self, seconds: float) -> None:
         while True:
@@ -270,6 +325,8 @@ class Cluster:
             for event in list(self.api.open_streams):
                 loop.call_soon_threadsafe(event.set)
             thread.join(timeout=10)
+        # After the controllers (the kubelet drives the runtime), before the workdir (pod directories) goes.
+        self.process_runtime.shutdown()
         if self._socket is not None:
             self._socket.close()
         self._thread = self._server = self._loop = self._socket = None
@@ -321,6 +378,15 @@ class Cluster:
             "preferences": {},
         }
 
+    def client_certificate(self, user: str, groups: Iterable[str] = ()) -> tuple[bytes, bytes]:
+        """A client certificate (PEM cert, PEM key) signed by the cluster CA: it authenticates as ``user``
+        (CN) in ``groups`` (O), as with kube-apiserver's ``--client-ca-file``. Needs ``tls=True``."""
+        from kubeproof.server.auth.clientcerts import make_client_certificate
+
+        if not self._ca_key_pem:
+            raise ClusterError("client certificates need a started cluster with tls=True")
+        return make_client_certificate(self._ca_pem, self._ca_key_pem, user, list(groups))
+
     def write_kubeconfig(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -361,6 +427,12 @@ class Cluster:
                 f"{tool} {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
             )
         return proc
+
+    def port_forward(self, target: Any, port: int | str, *, namespace: str = "default") -> tuple[str, int]:
+        """The local ``(host, port)`` reaching ``port`` of a pod or Service (``"pod/x"``, ``"svc/x"`` or the
+        object): the embedded ``kubectl port-forward``. Raises ``kubeproof.reach.Unreachable`` saying why
+        when there is no address (no pod IP yet, no ready endpoint)."""
+        return reach.resolve(reach.store_getter(self.store), target, port, namespace)
 
     def api_client(self) -> Any:
         """An official ``kubernetes`` client ``ApiClient`` configured for this cluster."""

@@ -58,7 +58,9 @@ def _template(restart: str | None = None) -> dict[str, Any]:
 
 RESOURCES: list[ResourceCase] = [
     ResourceCase("v1", "Namespace", "namespaces", False, {}),
-    ResourceCase("v1", "Pod", "pods", True, {"spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]}}),
+    # A scheduler nobody runs: the pod stays as created (no binding, no kubelet status) while the matrix checks it.
+    ResourceCase("v1", "Pod", "pods", True, {"spec": {"containers": [{"name": "main", "image": "busybox:1.36"}],
+                                                  "schedulerName": "unscheduled"}}),
     ResourceCase("v1", "Service", "services", True,
                  {"spec": {"selector": {"app": "demo"}, "ports": [{"port": 80, "targetPort": 8080}]}}),
     ResourceCase("v1", "Endpoints", "endpoints", True,

@@ -140,7 +140,8 @@ def test_bad_name_is_422_invalid_with_causes(core: client.CoreV1Api, namespace: 
             }
         ],
     }
-    assert core.list_namespaced_config_map(namespace).items == []
+    # (nothing but the namespace's own kube-root-ca.crt)
+    assert [c.metadata.name for c in core.list_namespaced_config_map(namespace).items] == ["kube-root-ca.crt"]
 
 
 def test_missing_name_is_422(core: client.CoreV1Api, namespace: str) -> None:

@@ -85,15 +85,16 @@ async def test_watch_list_ends_initial_events_with_bookmark(api: Any, namespace:
     core = client.CoreV1Api(api)
     for name in ("a", "b"):
         await core.create_namespaced_config_map(namespace, {"metadata": {"name": name}})
-    events = await collect(core.list_namespaced_config_map, namespace, allow_watch_bookmarks=True, count=3)
+    events = await collect(core.list_namespaced_config_map, namespace, allow_watch_bookmarks=True, count=4)
     assert [(e["type"], e["object"]["metadata"].get("name")) for e in events] == [
-        ("ADDED", "a"), ("ADDED", "b"), ("BOOKMARK", None),
+        ("ADDED", "a"), ("ADDED", "b"), ("ADDED", "kube-root-ca.crt"), ("BOOKMARK", None),
     ]
-    bookmark = events[2]["object"]
+    bookmark = events[3]["object"]
     assert bookmark["kind"] == "ConfigMap"
     assert bookmark["apiVersion"] == "v1"
     assert bookmark["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
-    assert int(bookmark["metadata"]["resourceVersion"]) >= int(events[1]["object"]["metadata"]["resourceVersion"])
+    assert int(bookmark["metadata"]["resourceVersion"]) >= max(
+        int(e["object"]["metadata"]["resourceVersion"]) for e in events[:3])
 
 
 async def test_deployment_crud(api: Any, namespace: str) -> None:
@@ -108,8 +109,20 @@ async def test_deployment_crud(api: Any, namespace: str) -> None:
     }
     created = await apps.create_namespaced_deployment(namespace, body)
     assert created.spec.replicas == 1
-    created.spec.replicas = 2
-    replaced = await apps.replace_namespaced_deployment("web", namespace, created)
+    # Read-modify-write, retried on 409 as client-go's RetryOnConflict does: the deployment controller
+    # writes the object too (revision annotation, status), which moves its resourceVersion.
+    conflicts = 0
+    while True:
+        current = await apps.read_namespaced_deployment("web", namespace)
+        current.spec.replicas = 2
+        try:
+            replaced = await apps.replace_namespaced_deployment("web", namespace, current)
+            break
+        except ApiException as exc:
+            if exc.status != 409 or conflicts == 5:
+                raise
+            conflicts += 1
+    assert replaced.metadata.uid == created.metadata.uid
     assert replaced.spec.replicas == 2
     assert replaced.metadata.generation == 2
     await apps.delete_namespaced_deployment("web", namespace)

@@ -23,6 +23,15 @@ def _names(result: Any) -> list[str]:
     return [item.metadata.name for item in result.items]
 
 
+#: Every namespace holds this ConfigMap (the root CA publisher's); it sorts after the tests' "cm-NN".
+ROOT_CA = "kube-root-ca.crt"
+
+
+def _created(result: Any) -> list[str]:
+    """The names of the objects the test created (without the namespace's own kube-root-ca.crt)."""
+    return [name for name in _names(result) if name != ROOT_CA]
+
+
 def test_pagination_sees_every_item_once(core: client.CoreV1Api, namespace: str) -> None:
     expected = [f"cm-{i:02d}" for i in range(25)]
     for name in expected:
@@ -41,7 +50,7 @@ def test_pagination_sees_every_item_once(core: client.CoreV1Api, namespace: str)
             assert page.metadata.remaining_item_count is None
             break
     assert pages == 3
-    assert seen == expected  # ordered by name, nothing missed, nothing repeated
+    assert seen == [*expected, ROOT_CA]  # ordered by name, nothing missed, nothing repeated
 
 
 def test_continued_pages_show_the_first_page_snapshot(core: client.CoreV1Api, namespace: str) -> None:
@@ -52,7 +61,7 @@ def test_continued_pages_show_the_first_page_snapshot(core: client.CoreV1Api, na
     first = core.list_namespaced_config_map(namespace, limit=10)
     snapshot_rv = first.metadata.resource_version
     assert _names(first) == expected[:10]
-    assert first.metadata.remaining_item_count == 15
+    assert first.metadata.remaining_item_count == 16  # with kube-root-ca.crt
     assert first.metadata._continue
 
     # Change the collection after the first page: delete, modify and add items on later pages.
@@ -64,9 +73,9 @@ def test_continued_pages_show_the_first_page_snapshot(core: client.CoreV1Api, na
     second = core.list_namespaced_config_map(namespace, limit=10, _continue=first.metadata._continue)
     assert _names(second) == expected[10:20]
     assert second.metadata.resource_version == snapshot_rv
-    assert second.metadata.remaining_item_count == 5
+    assert second.metadata.remaining_item_count == 6
     third = core.list_namespaced_config_map(namespace, limit=10, _continue=second.metadata._continue)
-    assert _names(third) == expected[20:]
+    assert _names(third) == [*expected[20:], ROOT_CA]
     assert not third.metadata._continue
     assert third.metadata.resource_version == snapshot_rv
     by_name = {item.metadata.name: item for item in [*second.items, *third.items]}
@@ -119,7 +128,7 @@ def test_label_selectors(core: client.CoreV1Api, namespace: str, selector: str, 
     for name, labels in LABELLED.items():
         core.create_namespaced_config_map(namespace, {"metadata": {"name": name, "labels": labels}})
     result = core.list_namespaced_config_map(namespace, label_selector=selector)
-    assert _names(result) == list(expected)
+    assert _created(result) == list(expected)
     assert result.items is not None
 
 
@@ -134,7 +143,7 @@ def test_field_selector_metadata_name(core: client.CoreV1Api, namespace: str) ->
     for name in "abc":
         core.create_namespaced_config_map(namespace, {"metadata": {"name": name}})
     assert _names(core.list_namespaced_config_map(namespace, field_selector="metadata.name=b")) == ["b"]
-    assert _names(core.list_namespaced_config_map(namespace, field_selector="metadata.name!=b")) == ["a", "c"]
+    assert _created(core.list_namespaced_config_map(namespace, field_selector="metadata.name!=b")) == ["a", "c"]
     both = core.list_namespaced_config_map(namespace, field_selector=f"metadata.name=a,metadata.namespace={namespace}")
     assert _names(both) == ["a"]
 
@@ -142,7 +151,9 @@ def test_field_selector_metadata_name(core: client.CoreV1Api, namespace: str) ->
 def _pod(name: str, node: str | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"containers": [{"name": "main", "image": "busybox:1.36"}]}
     if node:
-        spec["nodeName"] = node
+        spec["nodeName"] = node  # a node that does not exist: no kubelet runs the pod
+    else:
+        spec["schedulerName"] = "unscheduled"  # a scheduler nobody runs: the pod stays unbound
     return {"metadata": {"name": name}, "spec": spec}
 
 

@@ -43,7 +43,8 @@ def test_configmap_create_get_list_watch_delete(k8s_api_client: Any, namespace: 
     listed = core.list_namespaced_config_map(namespace, label_selector="app=x")
     assert [i.metadata.name for i in listed.items] == ["settings"]
     everywhere = core.list_config_map_for_all_namespaces(field_selector=f"metadata.namespace={namespace}")
-    assert [i.metadata.name for i in everywhere.items] == ["settings"]
+    # (with the namespace's own kube-root-ca.crt)
+    assert [i.metadata.name for i in everywhere.items] == ["kube-root-ca.crt", "settings"]
 
     got.data["mode"] = "slow"
     replaced = core.replace_namespaced_config_map("settings", namespace, got)
@@ -178,7 +179,7 @@ def test_delete_collection_dry_run_and_generate_name(k8s_api_client: Any, namesp
     deleted = json.loads(response.data)
     assert deleted["kind"] == "ConfigMapList"
     assert [i["metadata"]["name"] for i in deleted["items"]] == ["a", "b"]
-    assert [i.metadata.name for i in core.list_namespaced_config_map(namespace).items] == ["c"]
+    assert [i.metadata.name for i in core.list_namespaced_config_map(namespace).items] == ["c", "kube-root-ca.crt"]
 
     dry = core.create_namespaced_config_map(namespace, {"metadata": {"name": "dry"}}, dry_run="All")
     assert dry.metadata.resource_version is None

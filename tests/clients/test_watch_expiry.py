@@ -134,7 +134,7 @@ def test_relist_then_watch_recovers_after_expiry(
     core: client.CoreV1Api, namespace: str, compacted: tuple[str, int]
 ) -> None:
     listed = core.list_namespaced_config_map(namespace)
-    assert [i.metadata.name for i in listed.items] == ["a", "b"]
+    assert [i.metadata.name for i in listed.items] == ["a", "b", "kube-root-ca.crt"]
     core.create_namespaced_config_map(namespace, {"metadata": {"name": "c"}})
     seen = []
     w = watch.Watch()

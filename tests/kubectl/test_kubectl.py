@@ -197,7 +197,9 @@ def test_get_output_formats(served: Served, ns: str, tmp_path: Path) -> None:
     _create_manifest(served, ns, tmp_path)
     listed = _json(served.kubectl("get", "configmaps,secrets,services,deployments", "-n", ns, "-o", "json"))
     assert listed["kind"] == "List"
-    kinds = sorted((item["kind"], item["metadata"]["name"]) for item in listed["items"])
+    # (every namespace also holds kube-root-ca.crt, published by the root CA controller)
+    kinds = sorted((item["kind"], item["metadata"]["name"]) for item in listed["items"]
+                   if item["metadata"]["name"] != "kube-root-ca.crt")
     assert kinds == [("ConfigMap", "settings"), ("Deployment", "web"), ("Secret", "credentials"), ("Service", "web")]
     assert all(item["apiVersion"] for item in listed["items"])
 
@@ -208,7 +210,7 @@ def test_get_output_formats(served: Served, ns: str, tmp_path: Path) -> None:
 
     wide = served.kubectl("get", "configmaps", "-n", ns, "-o", "wide").stdout.splitlines()
     assert wide[0].split()[0] == "NAME"
-    assert [line.split()[0] for line in wide[1:]] == ["settings"]
+    assert [line.split()[0] for line in wide[1:] if not line.startswith("kube-root-ca.crt")] == ["settings"]
 
     names = served.kubectl("get", "all", "-n", ns, "-o", "name").stdout.split()
     assert "service/web" in names

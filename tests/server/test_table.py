@@ -649,7 +649,9 @@ def test_watch_as_partial_object_metadata(client: Client, ns: str) -> None:
 
 def test_pod_table_over_http(client: Client, ns: str) -> None:
     path = f"/api/v1/namespaces/{ns}/pods"
-    client.create(path, {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    # A scheduler nobody runs: the pod stays Pending, unbound, with no IP.
+    client.create(path, {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx"}],
+                                                           "schedulerName": "unscheduled"}})
     _, table = client.get(f"{path}/p")
     [only] = table["rows"]
     assert only["cells"][:4] == ["p", "0/1", "Pending", "0"]

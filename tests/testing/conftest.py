@@ -33,5 +33,8 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
         monkeypatch.delenv(var, raising=False)
     for var in ("KUBEPROOF_BACKEND", "KUBEPROOF_KUBECONFIG", "KUBEPROOF_CONTEXT", "KUBEPROOF_LEAK_GUARD"):
         monkeypatch.delenv(var, raising=False)
+    # the inner files below are written in order (a leaking test, then the test after it): keep that order
+    # even with pytest-randomly installed; tests/testing/test_order.py covers the random order itself
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
     pytester.makeini(INNER_INI)
     return pytester

@@ -3,6 +3,7 @@ cleanup that waits, isolation helpers, and the text of their failures."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -33,16 +34,6 @@ HOLD = "kubeproof.dev/hold"
 
 def configmap(name: str, **data: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
-
-
-def deployment(name: str) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels},
-                              "spec": {"containers": [{"name": "c", "image": "example.com/app:1"}]}}},
-    }
 
 
 def release(kube: Kube, obj: dict[str, Any]) -> None:
@@ -89,6 +80,33 @@ def test_apply_creates_then_updates(kube: Kube, namespace: str) -> None:
     assert second["metadata"]["uid"] == first["metadata"]["uid"]
     assert second["data"] == {"color": "green"}
     assert kube.tracked.count(Ref.of(second)) == 1
+
+
+def test_apply_is_server_side_apply_as_the_kubeproof_field_manager(kube: Kube, namespace: str) -> None:
+    first = kube.apply(configmap("ssa", a="1", b="2"))
+    managers = {(m["manager"], m["operation"]) for m in first["metadata"]["managedFields"]}
+    assert managers == {("kubeproof", "Apply")}
+    # a field the manifest no longer has is removed, as `kubectl apply --server-side` does (a merge
+    # patch would have kept it)
+    second = kube.apply(configmap("ssa", a="1"))
+    assert second["data"] == {"a": "1"}
+
+
+def test_apply_takes_over_fields_of_other_managers_unless_told_not_to(kube: Kube, namespace: str) -> None:
+    from kubernetes.dynamic.exceptions import ConflictError
+
+    kube.apply(configmap("shared", owner="kubeproof"))
+    kube.dynamic.server_side_apply(kube.connection.resource("ConfigMap"), body=configmap("shared", owner="other"),
+                                   namespace=namespace, field_manager="someone-else", force_conflicts=True)
+    with pytest.raises(ConflictError) as info:
+        kube.apply(configmap("shared", owner="kubeproof"), force=False)
+    status = json.loads(info.value.body)
+    assert status["details"]["causes"] == [
+        {"reason": "FieldManagerConflict", "message": 'conflict with "someone-else"', "field": ".data.owner"}
+    ]
+    taken = kube.apply(configmap("shared", owner="kubeproof"))  # force: the test's manifest is the truth
+    assert taken["data"] == {"owner": "kubeproof"}
+    assert kube.apply(configmap("shared", owner="mine"), field_manager="someone-else")["data"] == {"owner": "mine"}
 
 
 def test_apply_all_takes_several_documents(kube: Kube, namespace: str) -> None:
@@ -186,6 +204,7 @@ def test_wait_for_follows_changes_made_while_it_waits(kube: Kube, namespace: str
 def test_wait_for_lists_again_when_its_resource_version_was_compacted(kube: Kube, namespace: str) -> None:
     created = kube.create(configmap("old", k="1"))
     kube.patch(created, {"data": {"k": "2"}})
+    require(kube.connection.cluster is not None, "compacting the store needs the in-process embedded cluster")
     kube.embedded().store.compact()  # the watch from created's resourceVersion now gets 410 Expired
     assert kube.wait_for(created, lambda cm: cm["data"]["k"] == "2", timeout=5)["data"]["k"] == "2"
     assert any(o.what == "LIST" for o in kube.log.entries())
@@ -249,20 +268,37 @@ def test_wait_gone_counts_a_new_object_with_the_same_name_as_gone(kube: Kube, na
     kube.wait_gone(first, timeout=5)  # the uid it watches for has gone, whatever holds the name now
 
 
+def widget_kind(kube: Kube) -> str:
+    """A custom resource kind of this test's own (a unique group, a status subresource) that no controller
+    reconciles, so only the test writes its status; returns its apiVersion."""
+    group = f"{unique_name('g')}.example.com"
+    crd = kube.create({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"widgets.{group}"},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                               "schema": {"openAPIV3Schema": {"type": "object",
+                                                              "x-kubernetes-preserve-unknown-fields": True}}}]},
+    })
+    kube.wait_for_condition(crd, "Established", timeout=10)
+    return f"{group}/v1"
+
+
 def test_wait_for_condition_honours_observed_generation(kube: Kube, namespace: str) -> None:
-    apps = client.AppsV1Api(kube.api_client)
-    created = kube.create(deployment("web"))
-    name = created["metadata"]["name"]
+    api_version = widget_kind(kube)
+    created = kube.create({"apiVersion": api_version, "kind": "Widget", "metadata": {"name": "web"},
+                           "spec": {"size": 1}})
+    status = kube.connection.resource("Widget", api_version).status
 
     def report(ready: str, generation: int) -> None:
-        apps.patch_namespaced_deployment_status(name, namespace, {"status": {
-            "observedGeneration": generation,
-            "conditions": [{"type": "Available", "status": ready, "reason": "Test"}],
-        }})
+        kube.dynamic.patch(status, name="web", namespace=namespace, content_type="application/merge-patch+json",
+                           body={"status": {"observedGeneration": generation,
+                                            "conditions": [{"type": "Available", "status": ready}]}})
 
     report("True", 1)
     assert wait_for_condition(kube, created, "Available", timeout=5)["status"]["observedGeneration"] == 1
-    bumped = kube.patch(created, {"spec": {"replicas": 2}})
+    bumped = kube.patch(created, {"spec": {"size": 2}})
     assert bumped["metadata"]["generation"] == 2
     with pytest.raises(WaitTimeout) as info:  # Available is from generation 1: stale for the new spec
         kube.wait_for_condition(bumped, "Available", timeout=0.3)
@@ -274,13 +310,14 @@ def test_wait_for_condition_honours_observed_generation(kube: Kube, namespace: s
 
 
 def test_wait_for_jsonpath(kube: Kube, namespace: str) -> None:
-    core = client.CoreV1Api(kube.api_client)
-    pod = kube.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                       "spec": {"containers": [{"name": "c", "image": "example.com/app:1"}]}})
-    core.patch_namespaced_pod_status("p", namespace, {"status": {"phase": "Running"}})
-    assert wait_for_jsonpath(kube, pod, "{.status.phase}", "Running", timeout=5)["status"]["phase"] == "Running"
-    with pytest.raises(WaitTimeout) as info:
-        kube.wait_for_jsonpath(pod, "{.status.phase}", "Succeeded", timeout=0.2)
+    api_version = widget_kind(kube)  # only the test writes its status: no kubelet races it
+    widget = kube.create({"apiVersion": api_version, "kind": "Widget", "metadata": {"name": "w"}})
+    kube.dynamic.patch(kube.connection.resource("Widget", api_version).status, name="w", namespace=namespace,
+                       content_type="application/merge-patch+json", body={"status": {"phase": "Running"}})
+    running = wait_for_jsonpath(kube, widget, "{.status.phase}", "Running", timeout=30)
+    assert running["status"]["phase"] == "Running"
+    with pytest.raises(WaitTimeout) as info:  # from the Running state on: nothing changes any more
+        kube.wait_for_jsonpath(running, "{.status.phase}", "Succeeded", timeout=0.2)
     assert "{.status.phase} == 'Succeeded'" in str(info.value)
     assert "{.status.phase} is ['Running'], want 'Succeeded'" in str(info.value)
 
@@ -289,7 +326,6 @@ def test_wait_for_jsonpath(kube: Kube, namespace: str) -> None:
 
 
 def test_cleanup_deletes_newest_first_and_waits(kube: Kube, namespace: str) -> None:
-    cluster = kube.embedded()
     with Kube(kube.connection, namespace=namespace) as inner:
         names = ["first", "second", "third"]
         for name in names:
@@ -297,9 +333,13 @@ def test_cleanup_deletes_newest_first_and_waits(kube: Kube, namespace: str) -> N
         report = inner.cleanup()
     assert report.ok
     assert [r.name for r in report.gone] == ["third", "second", "first"]
-    deleted = [e.name for e in cluster.timeline.entries(resource="configmaps", namespace=namespace)
-               if e.type == "DELETED"]
-    assert deleted == ["third", "second", "first"]
+    # each delete was sent only once the previous object was gone
+    steps = [(o.what, o.ref.name) for o in inner.log.entries() if o.what in ("DELETE", "GONE")]
+    assert steps == [(what, name) for name in ["third", "second", "first"] for what in ("DELETE", "GONE")]
+    if kube.connection.cluster is not None:  # and the server saw them go in that order
+        deleted = [e.name for e in kube.embedded().timeline.entries(resource="configmaps", namespace=namespace)
+                   if e.type == "DELETED"]
+        assert deleted == ["third", "second", "first"]
     for name in names:
         kube.assert_absent("ConfigMap", name)
 
@@ -351,7 +391,7 @@ def test_labelled_leftovers_finds_objects_made_outside_the_tracker(kube: Kube, n
 
 def test_kube_clusters_are_separate(kube_clusters: Any) -> None:
     east, west = kube_clusters(2)
-    assert east.connection.cluster is not west.connection.cluster
+    assert east.connection.kubeconfig != west.connection.kubeconfig
     ns = unique_name("shared")
     for side in (east, west):
         side.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -363,13 +403,13 @@ def test_kube_clusters_are_separate(kube_clusters: Any) -> None:
 @pytest.mark.kube_fresh_cluster
 def test_a_fresh_cluster_is_empty_and_private(kube: Kube, kube_backend: Any) -> None:
     assert kube.connection is not kube_backend.connection
-    assert kube.embedded() is not kube_backend.connection.cluster
+    assert kube.connection.kubeconfig != kube_backend.connection.kubeconfig
     names = {ns["metadata"]["name"] for ns in kube.list("namespaces")}
     assert names == {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 
-def test_embedded_powers_are_refused_elsewhere_with_a_clear_error(kube: Kube) -> None:
-    assert kube.is_embedded
+def test_embedded_powers_are_refused_elsewhere_with_a_clear_error(kube: Kube, kube_backend: Any) -> None:
+    assert kube.is_embedded is (kube_backend.name != "kubeconfig")
     other = Kube(Connection(kube.connection.kubeconfig))
     try:
         assert not other.is_embedded
@@ -392,7 +432,9 @@ async def test_async_client(kube: Kube, namespace: str) -> None:
 
     kube.create(configmap("seen-async"))
     async with kube.async_client() as api:
-        listed = await aclient.CoreV1Api(api).list_namespaced_config_map(namespace)
+        # the test's label: the namespace also gets kube-root-ca.crt, whenever its controller gets to it
+        listed = await aclient.CoreV1Api(api).list_namespaced_config_map(namespace,
+                                                                          label_selector=kube.label_selector)
     assert [cm.metadata.name for cm in listed.items] == ["seen-async"]
     api = await kube.async_client()
     try:
@@ -406,7 +448,7 @@ def test_kubectl(kube: Kube, namespace: str) -> None:
 
     require(shutil.which("kubectl"), "kubectl is not installed (scripts/setup.sh installs it)")
     kube.create(configmap("via-kubectl"))
-    out = kube.kubectl("get", "configmaps", "-n", namespace, "-o", "name").stdout
+    out = kube.kubectl("get", "configmaps", "-n", namespace, "-l", kube.label_selector, "-o", "name").stdout
     assert out.split() == ["configmap/via-kubectl"]
     with pytest.raises(KubeError, match="exited 1"):
         kube.kubectl("get", "configmap", "missing", "-n", namespace)
@@ -419,5 +461,8 @@ def test_the_library_works_without_pytest_fixtures() -> None:
             kube.namespace = ns["metadata"]["name"]
             kube.create(configmap("x"))
         # leaving the block deleted the configmap, then the namespace, and waited until both were gone
-        deleted = [(e.resource, e.name) for e in cluster.timeline.entries() if e.type == "DELETED"]
+        # (the namespace's other content, made and removed by controllers, is not the handle's)
+        ours = {"x", kube.namespace}
+        deleted = [(e.resource, e.name) for e in cluster.timeline.entries()
+                   if e.type == "DELETED" and e.name in ours]
         assert deleted == [("configmaps", "x"), ("namespaces", kube.namespace)]

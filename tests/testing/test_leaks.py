@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-TIMEOUT = 120
+# Each case starts an inner pytest session in a subprocess (some with xdist workers and several clusters):
+# on a loaded CI machine that takes minutes, not seconds. These are bounds on a hang, never waits.
+TIMEOUT = 480
+pytestmark = pytest.mark.timeout(TIMEOUT + 60)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -198,4 +201,95 @@ def test_labelled_objects_that_survive_teardown_fail_the_test(inner: pytest.Pyte
         "*ERROR at teardown of test_makes_an_untracked_object*",
         "*- object labelled kubeproof.dev/test=test-makes-an-untracked-object-* survives teardown: "
         "ConfigMap default/stray (uid *); create it through kube.create/apply (tracked), or delete it in the test",
+    ])
+
+
+INNER_INI_LONG_GRACE = """
+[pytest]
+kube_leak_grace = 3
+"""
+
+
+def test_an_exception_after_the_last_test_of_the_session_is_attributed(inner: pytest.Pytester) -> None:
+    # The last test's thread raises once the session is ending (a session-finish hook sets it off, after
+    # that test's teardown and its leak check), and only after some work of its own (a child process):
+    # no later test exists to surface it, and without the guard waiting for it at session end the run
+    # would be over first. It is reported, named after the test that started the thread, and fails the run.
+    inner.makeini(INNER_INI_LONG_GRACE)
+    inner.makeconftest("""
+        import pytest
+        import leaky
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_sessionfinish(session):
+            leaky.go.set()
+    """)
+    inner.makepyfile(leaky="""
+        import subprocess
+        import threading
+
+        go = threading.Event()
+
+        def explode_at_the_end():
+            go.wait()
+            subprocess.run(["true"], check=True)
+            raise RuntimeError("raised while the session ends")
+    """)
+    inner.makepyfile(test_last="""
+        import threading
+        import leaky
+
+        def test_first():
+            pass
+
+        def test_last():
+            threading.Thread(target=leaky.explode_at_the_end, name="parting-shot").start()
+    """)
+    result = run(inner)
+    result.assert_outcomes(passed=2, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "*ERROR at teardown of test_last*",
+        "- thread 'parting-shot' target='explode_at_the_end', started at *test_last.py:* in test_last is "
+        "still running 3s after the test ended",
+        "*kubeproof leak guard: exceptions after their test finished*",
+        "exception in thread 'parting-shot' target='explode_at_the_end', started at * started by "
+        "test_last.py::test_last:",
+        "*RuntimeError: raised while the session ends",
+        "  (raised after test test_last.py::test_last had finished)",
+    ])
+
+
+def test_a_late_exception_after_the_last_test_only_warns_in_warn_mode(inner: pytest.Pytester) -> None:
+    inner.makeconftest("""
+        import pytest
+        import leaky
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_sessionfinish(session):
+            leaky.go.set()
+    """)
+    inner.makepyfile(leaky="""
+        import threading
+
+        go = threading.Event()
+
+        def explode_at_the_end():
+            go.wait()
+            raise RuntimeError("raised while the session ends")
+    """)
+    inner.makepyfile(test_last="""
+        import threading
+        import leaky
+
+        def test_last():
+            threading.Thread(target=leaky.explode_at_the_end, name="parting-shot").start()
+    """)
+    result = run(inner, "--kube-leak-guard=warn")
+    result.assert_outcomes(passed=1, warnings=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines([
+        "*kubeproof leak guard: exceptions after their test finished*",
+        "*started by test_last.py::test_last:",
+        "*RuntimeError: raised while the session ends",
     ])

@@ -11,7 +11,10 @@ import pytest
 
 from kubeproof.testing import BackendError, Kube, Settings
 
-TIMEOUT = 120
+# Each case starts an inner pytest session in a subprocess (some with xdist workers and several clusters):
+# on a loaded CI machine that takes minutes, not seconds. These are bounds on a hang, never waits.
+TIMEOUT = 480
+pytestmark = pytest.mark.timeout(TIMEOUT + 60)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -205,3 +208,68 @@ def test_the_plugin_is_registered(inner: pytest.Pytester) -> None:
 def test_kube_is_a_real_handle(kube: Kube) -> None:
     assert isinstance(kube, Kube)
     assert kube.test_id.startswith("test-kube-is-a-real-handle-")
+
+
+# -- kube_clusters on every backend ---------------------------------------------------------------------
+
+
+CLUSTERS_TESTS = """
+    from kubeproof.testing import unique_name
+
+    def test_two_clusters(kube_clusters):
+        east, west = kube_clusters(2)
+        assert east.connection.kubeconfig != west.connection.kubeconfig or (
+            east.connection.context != west.connection.context)
+        ns = unique_name("shared")
+        for side in (east, west):
+            side.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        east.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "only-east"}}, namespace=ns)
+        assert east.exists("ConfigMap", "only-east", namespace=ns)
+        west.assert_absent("ConfigMap", "only-east", namespace=ns)
+"""
+
+
+def test_kube_clusters_on_the_subprocess_backend(inner: pytest.Pytester) -> None:
+    inner.makepyfile(CLUSTERS_TESTS + """
+    def test_cluster_arguments_need_the_inprocess_backend(kube_clusters):
+        kube_clusters(1, controllers=[])
+""")
+    result = run(inner, "--kube-backend=subprocess", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines([
+        "*kube_clusters(**{'controllers': []}): Cluster arguments need the inprocess backend; "
+        "this run uses subprocess*",
+    ])
+
+
+def two_context_kubeconfig(path: Path, east: Kube, west: Kube) -> Path:
+    """One kubeconfig with a context per cluster, named east and west."""
+    import yaml
+
+    merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": [],
+                              "current-context": "east"}
+    for name, kube in (("east", east), ("west", west)):
+        config = yaml.safe_load(kube.connection.kubeconfig.read_text())
+        merged["clusters"].append({"name": name, "cluster": config["clusters"][0]["cluster"]})
+        merged["users"].append({"name": name, "user": config["users"][0]["user"]})
+        merged["contexts"].append({"name": name, "context": {"cluster": name, "user": name}})
+    path.write_text(yaml.safe_dump(merged))
+    return path
+
+
+def test_kube_clusters_on_the_kubeconfig_backend_uses_the_listed_contexts(
+        inner: pytest.Pytester, kube_clusters: Any, tmp_path: Path) -> None:
+    east, west = kube_clusters(2)
+    kubeconfig = two_context_kubeconfig(tmp_path / "kubeconfig", east, west)
+    inner.makepyfile(CLUSTERS_TESTS)
+    result = run(inner, f"--kubeconfig={kubeconfig}", "--kube-contexts=east,west")
+    result.assert_outcomes(passed=1)
+    # and without enough contexts listed the test is skipped, saying what is missing
+    short = run(inner, f"--kubeconfig={kubeconfig}", "--kube-contexts=east", "-rs")
+    short.assert_outcomes(skipped=1)
+    short.stdout.fnmatch_lines([
+        "*kube_clusters needs 2 cluster(s) on the kubeconfig backend, but --kube-contexts names 1 (east); "
+        "list one kubeconfig context per cluster, comma-separated*",
+    ])
+    for side in (east, west):
+        assert [n for n in (ns["metadata"]["name"] for ns in side.list("namespaces")) if n.startswith("shared-")] == []

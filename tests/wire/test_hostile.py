@@ -445,34 +445,74 @@ def test_many_connections_opened_and_dropped(cluster: Cluster, api: API, ns: str
 
 # -- wrong types deep inside objects -------------------------------------------------------------
 
+_TEMPLATE = {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+_CONTAINER = {"name": "c", "image": "i"}
+
+#: (resource, body, the decoder's error after ``<Kind> in version "v1" cannot be handled as a <Kind>: ``)
 DEEP_WRONG_TYPES = [
-    ("pods", {"spec": {"containers": "x"}}),
-    ("pods", {"spec": {"containers": ["x"]}}),
-    ("pods", {"spec": {"containers": [{"name": "c", "image": "i", "resources": "x"}]}}),
-    ("pods", {"spec": {"containers": [{"name": "c", "image": "i", "ports": 5}]}}),
-    ("services", {"spec": {"ports": 5}}),
-    ("namespaces", {"spec": {"finalizers": 5}}),
-    ("deployments", {"spec": {"selector": {"matchLabels": "x"},
-                              "template": {"metadata": {"labels": {"a": "b"}},
-                                           "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
-    ("deployments", {"spec": {"strategy": "x", "selector": {"matchLabels": {"a": "b"}},
-                              "template": {"metadata": {"labels": {"a": "b"}},
-                                           "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
-    ("jobs", {"spec": {"template": "x"}}),
-    ("services", {"spec": {"ports": [{"port": 80}], "clusterIP": {"a": "b"}}}),
+    ("pods", {"spec": {"containers": "x"}},
+     "json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container"),
+    ("pods", {"spec": {"containers": ["x"]}},
+     "json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type v1.Container"),
+    ("pods", {"spec": {"containers": [{**_CONTAINER, "resources": "x"}]}},
+     "json: cannot unmarshal string into Go struct field Container.spec.containers.resources of type "
+     "v1.ResourceRequirements"),
+    ("pods", {"spec": {"containers": [{**_CONTAINER, "ports": 5}]}},
+     "json: cannot unmarshal number into Go struct field Container.spec.containers.ports of type "
+     "[]v1.ContainerPort"),
+    ("pods", {"spec": {"containers": [{**_CONTAINER, "ports": [{"containerPort": "x"}]}]}},
+     "json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of "
+     "type int32"),
+    ("pods", {"spec": {"containers": [{**_CONTAINER, "ports": [{"containerPort": 1.5}]}]}},
+     "json: cannot unmarshal number 1.5 into Go struct field ContainerPort.spec.containers.ports.containerPort "
+     "of type int32"),
+    ("pods", {"spec": {"containers": [{**_CONTAINER, "ports": [{"containerPort": 80, "protocol": 6}]}]}},
+     "json: cannot unmarshal number into Go struct field ContainerPort.spec.containers.ports.protocol of type "
+     "v1.Protocol"),
+    # Quantity.UnmarshalJSON fails on its own words, without a field.
+    ("pods", {"spec": {"containers": [{**_CONTAINER, "resources": {"limits": {"cpu": {"a": 1}}}}]}},
+     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
+    # The first error in document order wins.
+    ("pods", {"spec": {"hostNetwork": "yes", "containers": 5}},
+     "json: cannot unmarshal string into Go struct field PodSpec.spec.hostNetwork of type bool"),
+    ("services", {"spec": {"ports": 5}},
+     "json: cannot unmarshal number into Go struct field ServiceSpec.spec.ports of type []v1.ServicePort"),
+    # IntOrString.UnmarshalJSON decodes a non-string as int32 and stops the decoder.
+    ("services", {"spec": {"clusterIP": 5, "ports": [{"port": 80, "targetPort": True}]}},
+     "json: cannot unmarshal bool into Go struct field ServicePort.spec.ports.targetPort of type int32"),
+    ("services", {"spec": {"ports": [{"port": 80}], "clusterIP": {"a": "b"}}},
+     "json: cannot unmarshal object into Go struct field ServiceSpec.spec.clusterIP of type string"),
+    ("namespaces", {"spec": {"finalizers": 5}},
+     "json: cannot unmarshal number into Go struct field NamespaceSpec.spec.finalizers of type "
+     "[]v1.FinalizerName"),
+    ("deployments", {"spec": {"selector": {"matchLabels": "x"}, "template": _TEMPLATE}},
+     "json: cannot unmarshal string into Go struct field LabelSelector.spec.selector.matchLabels of type "
+     "map[string]string"),
+    ("deployments", {"spec": {"strategy": "x", "selector": {"matchLabels": {"a": "b"}}, "template": _TEMPLATE}},
+     "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.strategy of type "
+     "v1.DeploymentStrategy"),
+    ("deployments", {"spec": {"replicas": 2**31, "selector": {"matchLabels": {"a": "b"}}, "template": _TEMPLATE}},
+     "json: cannot unmarshal number 2147483648 into Go struct field DeploymentSpec.spec.replicas of type int32"),
+    ("jobs", {"spec": {"template": "x"}},
+     "json: cannot unmarshal string into Go struct field JobSpec.spec.template of type v1.PodTemplateSpec"),
 ]
 
+KINDS = {"pods": "Pod", "services": "Service", "namespaces": "Namespace", "deployments": "Deployment",
+         "jobs": "Job"}
 
-@pytest.mark.known_internal_errors
-@pytest.mark.parametrize(("resource", "body"), DEEP_WRONG_TYPES)
-def test_wrong_types_deep_inside_objects(api: API, ns: str, resource: str, body: dict[str, Any]) -> None:
-    """Go's decoder refuses these with 400 ``... cannot be handled as a <Kind>: json: cannot unmarshal ...``.
 
-    The server has no typed decoding below metadata and the ConfigMap/Secret data maps yet, so several of
-    these crash (500) or are stored; they are expected failures until schema-driven decoding lands.
-    """
+@pytest.mark.parametrize(("resource", "body", "why"), DEEP_WRONG_TYPES)
+def test_wrong_types_deep_inside_objects(api: API, ns: str, resource: str, body: dict[str, Any], why: str) -> None:
+    """Go's decoder refuses these with 400 ``... cannot be handled as a <Kind>: json: cannot unmarshal ...``."""
     prefix = {"deployments": "/apis/apps/v1", "jobs": "/apis/batch/v1"}.get(resource, "/api/v1")
     path = f"{prefix}/{resource}" if resource == "namespaces" else f"{prefix}/namespaces/{ns}/{resource}"
-    response = api.post(path, {"metadata": {"generateName": "deep-"}, **body})
-    if response.status != 400 or "cannot be handled as a" not in response.json().get("message", ""):
-        pytest.xfail(f"no typed decoding yet: {response.status} {response.body[:160]!r}")
+    for method in ("POST", "PUT"):
+        target = path if method == "POST" else f"{path}/deep-x"
+        name = {"generateName": "deep-"} if method == "POST" else {"name": "deep-x"}
+        response = api.request(method, target, {"metadata": name, **body})
+        status = status_of(response, 400)
+        kind = KINDS[resource]
+        assert status["reason"] == "BadRequest"
+        assert status["message"] == f'{kind} in version "v1" cannot be handled as a {kind}: {why}'
+    if resource != "namespaces":
+        assert api.get(path).json()["items"] == []  # nothing was stored

@@ -45,7 +45,12 @@ class Controller:
         if self._queue is None or self._loop is None:
             return
         if threading.get_ident() != self._loop_thread:
-            self._loop.call_soon_threadsafe(self.enqueue, key)
+            if self._loop.is_closed():
+                return  # the cluster has stopped; late callbacks (runtimes, timers) have nothing to do
+            try:
+                self._loop.call_soon_threadsafe(self.enqueue, key)
+            except RuntimeError:  # closed between the check and the call
+                pass
             return
         if key not in self._queued:
             self._queued.add(key)

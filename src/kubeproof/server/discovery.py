@@ -68,6 +68,24 @@ def _versions_sorted(versions: list[str]) -> list[str]:
     return sorted(versions, key=key)
 
 
+#: The non-resource paths served, as kube-apiserver lists them at ``/`` (health checks with their ``log``
+#: and ``ping`` checks; the server answers every ``/healthz/...`` with ``ok``).
+ROOT_PATHS = [
+    "/api", "/api/v1", "/apis", "/apis/", "/healthz", "/healthz/log", "/healthz/ping", "/livez", "/livez/log",
+    "/livez/ping", "/openapi/v2", "/openapi/v3", "/openapi/v3/", "/readyz", "/readyz/log", "/readyz/ping", "/version",
+]
+
+
+def root_paths(registry: Registry) -> dict[str, list[str]]:
+    """``metav1.RootPaths`` of the ``IndexLister`` at ``/``: every listed path, sorted as Go sorts strings."""
+    paths = set(ROOT_PATHS)
+    for group, versions in _groups(registry).items():
+        if group:
+            paths.add(f"/apis/{group}")
+            paths.update(f"/apis/{group}/{version}" for version in versions)
+    return {"paths": sorted(paths, key=lambda p: p.encode())}
+
+
 def api_versions(server_address: str) -> dict[str, Any]:
     return {
         "kind": "APIVersions",

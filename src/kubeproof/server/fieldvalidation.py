@@ -238,7 +238,12 @@ def _quote(text: str) -> str:
 
 def _schema_of(group: str, version: str, kind: str) -> tuple[Schema, bool]:
     schema = _kind_schema(group, version, kind)
-    return (schema, True) if schema is not None else (_UNSTRUCTURED, False)
+    if schema is None:
+        from kubeproof.server.crd.serving import pruning_schema_for
+
+        schema = pruning_schema_for(group, version, kind)  # a CRD's structural schema: prune what it lacks
+        return (schema, False) if schema is not None else (_UNSTRUCTURED, False)
+    return schema, True
 
 
 def unknown_fields(group: str, version: str, kind: str, obj: Any, *, sort_keys: bool = True) -> list[str]:

@@ -8,18 +8,18 @@ the generic registry. Errors leave as ``Status`` objects; unknown paths get Go's
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 import orjson
 import yaml
 
 from kubeproof.server import discovery, errors, fieldvalidation, table
+from kubeproof.server.auth import AuthChain, PlainError, RequestAuth, Reviews
 from kubeproof.server.decoding import check_string_maps
 from kubeproof.server.negotiation import SERVED_MEDIA_TYPES, Negotiated, negotiate
 from kubeproof.server.options import (
@@ -40,7 +40,9 @@ from kubeproof.server.patch import (
     merge_patch,
 )
 from kubeproof.server.registry.base import Obj, ResourceType
-from kubeproof.server.registry.generic import ManageFields, Registry, deep_copy
+from kubeproof.server.registry.generic import JOB_ORPHAN_WARNING, ManageFields, Registry, deep_copy
+from kubeproof.server.scale import ScaleStorage, scale_type, serves_scale
+from kubeproof.server.typecheck import check_patched_types, check_types
 from kubeproof.server.watch import WatchHooks, WatchStream
 
 log = logging.getLogger("kubeproof.server")
@@ -74,6 +76,10 @@ class Request:
     body: bytes = b""
     user: str = ""
     groups: list[str] = field(default_factory=list)
+    #: The headers as sent (repeated ones kept: ``Impersonate-Group`` may come several times).
+    raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    #: Who the request is, once authenticated and impersonated (server/auth).
+    auth: RequestAuth | None = None
 
     def header(self, name: str) -> str:
         return self.headers.get(name, "")
@@ -108,6 +114,13 @@ class APIServer:
         #: Streams currently open (watches and followed logs); shutdown ends them.
         self.open_streams: set[asyncio.Event] = set()
         self.request_count = 0
+        #: Serves pods/log (``server/podlogs.LogSource``: the process runtime); None: every log is empty.
+        self.pod_logs: Any = None
+        #: Authentication, impersonation and RBAC (server/auth); ``token`` is the static admin token.
+        self.auth = AuthChain(registry, token)
+        #: Create-only endpoints answered without storage (access reviews, TokenRequest), by (resource key,
+        #: subresource).
+        self.create_handlers: dict[tuple[str, str], Any] = Reviews(registry, self.auth).handlers()
 
     # -- ASGI ------------------------------------------------------------------------------------
 
@@ -131,6 +144,7 @@ class APIServer:
             query=parse_qs(raw_query, keep_blank_values=True),
             headers=headers,
             receive=receive,
+            raw_headers=list(scope["headers"]),
         )
         responder = Responder(send, request)
         if header_bytes(scope) > MAX_HEADER_BYTES:
@@ -143,6 +157,8 @@ class APIServer:
             await responder.status_error(exc)
         except PlainNotFound:
             await responder.plain(404, b"404 page not found\n")
+        except PlainError as exc:
+            await responder.plain(exc.code, exc.body.encode())
         except Exception as exc:  # a bug must answer as the apiserver would, never as a traceback
             log.error("internal error on %s %s:\n%s", request.method, request.path, traceback.format_exc())
             await responder.status_error(errors.internal_error(exc))
@@ -150,17 +166,13 @@ class APIServer:
     # -- dispatch --------------------------------------------------------------------------------
 
     def authenticate(self, request: Request) -> None:
-        auth = request.header("authorization")
-        if auth.lower().startswith("bearer "):
-            presented = auth[7:].strip()
-            if self.token is None or hmac.compare_digest(presented.encode(), self.token.encode()):
-                request.user, request.groups = "kubeproof-admin", ["system:masters", "system:authenticated"]
-                return
-            raise errors.unauthorized()
-        if self.token is None or self.allow_anonymous:
-            request.user, request.groups = "system:anonymous", ["system:unauthenticated"]
-            return
-        raise errors.unauthorized()
+        """Authentication, impersonation and authorization (server/auth), before any routing: 401, or 403
+        with the apiserver's message, for every path."""
+        request.auth = self.auth.check(
+            request.method, request.path, request.query, request.headers, request.raw_headers,
+            peer_certificate(request.receive), self.token is None or self.allow_anonymous,
+        )
+        request.user, request.groups = request.auth.user.name, list(request.auth.user.groups)
 
     async def handle(self, request: Request, out: Responder) -> None:
         path = request.path
@@ -172,6 +184,11 @@ class APIServer:
             return
         if path == "/version":
             await out.object(200, discovery.version_info())
+            return
+        if path == "/" or path == "/index.html":
+            # The IndexLister answers with responsewriters.WriteRawJSON: indented, no trailing newline.
+            body = orjson.dumps(discovery.root_paths(self.registry), option=orjson.OPT_INDENT_2)
+            await out.raw(200, body, "application/json")
             return
         if path == "/api" or path == "/apis":
             await self.discovery_root(request, out, core=path == "/api")
@@ -185,7 +202,9 @@ class APIServer:
             code, body, content_type, *extra = answer
             await out.raw(code, body, content_type, extra[0] if extra else None)
             return
-        parts = [unquote(p) for p in path.split("/")[1:]]
+        # The ASGI path is already percent-decoded once, as Go's URL.Path (decoding again would read
+        # "%2541" as "A").
+        parts = path.split("/")[1:]
         if not parts:
             raise PlainNotFound  # "//" and the like: nothing left once the trailing slashes go
         if parts[0] == "api":
@@ -291,21 +310,37 @@ class APIServer:
         allowed = rt.subresources[info.subresource].verbs if info.subresource else rt.verbs
         if verb not in allowed and not (verb == "watch" and info.name and "watch" in rt.verbs):
             raise errors.method_not_supported(rt.plural, rt.group, verb)
+        if info.subresource == "log" and rt.key == "pods":
+            from kubeproof.server import podlogs  # plain text, not an object: no content negotiation
+
+            await podlogs.serve(self, request, out, info)
+            return
         # get, list and watch also answer as a Table or PartialObjectMetadata[List] (server/table.py).
         transforms = set(table.TRANSFORMS) if verb in ("get", "list", "watch") else None
         negotiated = negotiate(request.header("accept"), transforms)
         if negotiated is None:
             raise errors.not_acceptable(SERVED_MEDIA_TYPES)
         out.format = negotiated.format
+        # Custom resources of other served versions leave with the apiVersion of the request (server/crd).
+        if info.subresource in ("", "status"):
+            out.convert = getattr(rt.strategy, "convert_out", None)
         registry = self.registry
+        store = self.storage(info)
         namespace = info.namespace or ""
         if verb == "get":
-            found = registry.get(rt, namespace, info.name)
+            found = store.get(rt, namespace, info.name)
             await out.object(200, table.transform_object(rt, found, negotiated, request.query))
         elif verb == "list":
             await self.list(request, out, info, negotiated)
         elif verb == "watch":
             await self.watch(request, out, info, negotiated)
+        elif verb == "create" and (rt.key, info.subresource) in self.create_handlers:
+            raw_body = await self.read_body(request)
+            data = self.decode(request, raw_body, fieldvalidation.body_kind(rt, info.subresource)[2])
+            assert request.auth is not None
+            code, answer = self.create_handlers[(rt.key, info.subresource)](
+                request.auth.user, namespace, info.name, data if isinstance(data, dict) else {})
+            await out.object(code, answer)
         elif verb == "create":
             mode = fieldvalidation.directive(request.query, "CreateOptions")
             body = await self.read_object(request, rt)
@@ -316,12 +351,12 @@ class APIServer:
             await out.object(201, created, headers=fieldvalidation.warning_headers(warnings))
         elif verb == "update":
             mode = fieldvalidation.directive(request.query, "UpdateOptions")
-            body = await self.read_object(request, rt)
+            body = await self.read_object(request, store.rt if isinstance(store, ScaleStorage) else rt)
             dry_run = parse_dry_run(request.query.get("dryRun"), "UpdateOptions")
             body, warnings = self.check_fields(request, info, body, mode)
             manage = self.field_manager(request, info, "UpdateOptions")
-            updated = registry.update(rt, namespace, info.name, body, subresource=info.subresource, dry_run=dry_run,
-                                      manage=manage)
+            updated = store.update(rt, namespace, info.name, body, subresource=info.subresource, dry_run=dry_run,
+                                   manage=manage)
             await out.object(200, updated, headers=fieldvalidation.warning_headers(warnings))
         elif verb == "patch":
             await self.patch(request, out, info)
@@ -330,18 +365,24 @@ class APIServer:
             options_body = self.decode(request, raw, "DeleteOptions") if raw.strip() else None
             opts = parse_delete_options(options_body, request.query)
             result = registry.delete(rt, namespace, info.name, opts)
+            # Jobs orphan their pods by default, and kube-apiserver says so (batch/job/storage).
+            orphaning = rt.key == "jobs.batch" and opts.propagation_policy is None and opts.orphan_dependents is None
+            headers = fieldvalidation.warning_headers([JOB_ORPHAN_WARNING] if orphaning else [])
             if result.deleted and not rt.strategy.return_deleted_object:
-                await out.object(200, registry.success_status(rt, result.obj))
+                await out.object(200, registry.success_status(rt, result.obj), headers=headers)
             else:
                 code = 202 if not result.deleted and opts.orphan_dependents is False else 200
-                await out.object(code, result.obj)
+                await out.object(code, result.obj, headers=headers)
         elif verb == "deletecollection":
             raw = await self.read_body(request)
             options_body = self.decode(request, raw, "DeleteOptions") if raw.strip() else None
             opts = parse_delete_options(options_body, request.query)
             list_opts = parse_list_options(request.query, watch=False)
-            items = registry.delete_collection(rt, info.namespace, list_opts, opts)
-            await out.object(200, self.list_body(rt, items, {}))
+            deleted = registry.delete_collection(rt, info.namespace, list_opts, opts)
+            meta: dict[str, Any] = {"resourceVersion": str(deleted.resource_version)}
+            if deleted.continue_token:
+                meta["continue"] = deleted.continue_token
+            await out.object(200, self.list_body(rt, deleted.items, meta))
 
     def list_body(self, rt: ResourceType, items: list[Obj], meta: dict[str, Any]) -> Obj:
         if not rt.typed_list_items:
@@ -367,6 +408,8 @@ class APIServer:
     async def watch(self, request: Request, out: Responder, info: ResourceRequest, negotiated: Negotiated) -> None:
         opts = parse_list_options(request.query, watch=True, name=info.name)
         encoder = table.watch_encoder(info.rt, negotiated, request.query)  # 400 before the stream starts
+        if hasattr(info.rt.strategy, "wrap_encoder"):
+            encoder = info.rt.strategy.wrap_encoder(encoder)  # custom resources: apiVersion of the request
         stream = WatchStream(self.registry, info.rt, info.namespace, opts, self.watch_hooks, encode=encoder)
         disconnected = asyncio.Event()
         self.open_streams.add(disconnected)
@@ -413,7 +456,8 @@ class APIServer:
         mode = fieldvalidation.directive(request.query, "PatchOptions")
         body = await self.read_body(request)
         namespace = info.namespace or ""
-        current = self.registry.get(rt, namespace, info.name)
+        store = self.storage(info)
+        current = store.get(rt, namespace, info.name)
         original = deep_copy(current)
         if content_type == JSON_PATCH:
             patched = apply_json_patch(original, body)
@@ -430,10 +474,16 @@ class APIServer:
         meta = patched.get("metadata")
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
-        check_string_maps(rt, patched)
         # Strict decoding of the patched object (handlers/patch.go): 422 on Strict, warnings on Warn.
         strict_patch = content_type == STRATEGIC_MERGE_PATCH
         unpruned = patched
+        check_patched_types(
+            *self.body_gvk(info, current), patched,
+            lambda: (fieldvalidation.go_map_repr(orjson.loads(body)) if strict_patch
+                     else fieldvalidation.patch_value_json(unpruned)),
+            strategic=strict_patch,
+        )
+        check_string_maps(rt, patched)
         patched, warnings = fieldvalidation.check_patched(
             *self.body_gvk(info, current), patched, mode, current=current,
             patch_errors=fieldvalidation.patch_body_errors(content_type, body, mode),
@@ -444,7 +494,7 @@ class APIServer:
         if meta.get("resourceVersion") is None:
             # Without a resourceVersion in the patch, it applies to the latest object (no 409).
             meta["resourceVersion"] = current["metadata"].get("resourceVersion")
-        updated = self.registry.update(
+        updated = store.update(
             rt, namespace, info.name, patched, subresource=info.subresource, dry_run=dry_run,
             manage=self.field_manager(request, info, "PatchOptions"),
         )
@@ -456,6 +506,10 @@ class APIServer:
 
         patch_options(request.query)  # 422 on bad options, before the body is read
         body = await self.read_body(request)
+        store = self.storage(info)
+        if isinstance(store, ScaleStorage):
+            await out.object(200, store.apply(info.namespace or "", info.name, request.query, body))
+            return
         code, obj = apply_patch(self.registry, info.rt, info.namespace or "", info.name, info.subresource,
                                 request.query, body)
         await out.object(code, obj)
@@ -470,7 +524,18 @@ class APIServer:
             raise errors.invalid_options(options_kind, problems)
         if not manager:
             manager = managedfields.manager_from_user_agent(request.header("user-agent"))
-        return managedfields.update_hook(info.rt, info.subresource, manager)
+        rt = scale_type(info.rt) if serves_scale(info.rt, info.subresource) else info.rt
+        return managedfields.update_hook(rt, info.subresource, manager)
+
+    def storage(self, info: ResourceRequest) -> Registry | ScaleStorage:
+        """Where reads and writes of this request go: the registry, or ``ScaleREST`` for ``/scale``."""
+        if serves_scale(info.rt, info.subresource):
+            return ScaleStorage(self.registry, info.rt)
+        if info.subresource == "scale" and info.rt.typed_list_items:
+            from kubeproof.server.crd.scale import CustomScaleStorage
+
+            return CustomScaleStorage(self.registry, info.rt)
+        return self.registry
 
     def body_gvk(self, info: ResourceRequest, obj: Obj | None = None) -> tuple[str, str, str]:
         """The kind a body of this request decodes into (the subresource's kind when the body is one)."""
@@ -561,7 +626,19 @@ class APIServer:
         if meta:
             check_metadata_types(rt, meta)
         check_string_maps(rt, data)
+        check_types(rt, data)
         return data
+
+
+def peer_certificate(receive: Receive) -> dict[str, Any] | None:
+    """The verified TLS client certificate, if any. uvicorn puts no TLS data in the ASGI scope, so it is
+    read from the connection's transport, which its ``receive`` is bound to."""
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is None:
+        return None
+    cert = ssl_object.getpeercert()
+    return cert or None
 
 
 def header_bytes(scope: Scope) -> int:
@@ -695,6 +772,8 @@ class Responder:
         self.request = request
         self.format = "json"
         self.started = False
+        #: Rewrites a response object before it is encoded (custom resources' apiVersion), or None.
+        self.convert: Callable[[Any], Any] | None = None
 
     def encode(self, obj: Any) -> tuple[bytes, str]:
         if self.format == "yaml":
@@ -705,6 +784,8 @@ class Responder:
 
     async def object(self, code: int, obj: Any, content_type: str | None = None,
                      headers: Mapping[str, str | list[str]] | None = None) -> None:
+        if self.convert is not None:
+            obj = self.convert(obj)
         body, ctype = self.encode(obj)
         await self.raw(code, body, content_type or ctype, headers)
 

@@ -613,6 +613,12 @@ def _custom_schemas(resources: list[ResourceType], v3: bool) -> dict[str, Schema
                 out[name] = {"type": "object", "properties": {
                     "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": meta,
                 }, "x-kubernetes-preserve-unknown-fields": True, "x-kubernetes-group-version-kind": gvk}
+                crd_schema = getattr(rt.strategy, "schema", None)  # a CRD's openAPIV3Schema (server/crd)
+                if isinstance(crd_schema, dict) and crd_schema.get("properties"):
+                    published = dict(crd_schema)
+                    published["properties"] = {**crd_schema["properties"], **out[name]["properties"]}
+                    published["x-kubernetes-group-version-kind"] = gvk
+                    out[name] = published
     return out
 
 
@@ -781,7 +787,7 @@ def registry_key(resources: list[ResourceType]) -> tuple[Any, ...]:
     """What the documents depend on: a cheap fingerprint of the served resources."""
     return tuple(sorted(
         (rt.group, rt.version, rt.plural, rt.kind, rt.list_kind, rt.namespaced, tuple(rt.verbs),
-         rt.typed_list_items,
+         rt.typed_list_items, getattr(rt.strategy, "serial", 0),  # a CRD change makes a new strategy
          tuple(sorted((n, tuple(s.verbs), s.kind, s.group, s.version) for n, s in rt.subresources.items())))
         for rt in resources
     ))

@@ -60,6 +60,9 @@ def internal_type(rt: ResourceType, is_list: bool = False) -> str:
 def printer_of(rt: ResourceType, obj: Obj | None = None) -> Printer:
     """The printer for what is printed: the object's own kind (a subresource may answer with another)."""
     kind, group = rt.kind, rt.group
+    custom = getattr(rt.strategy, "printer", None)
+    if isinstance(custom, Printer) and (obj is None or obj.get("kind") in (None, rt.kind)):
+        return custom  # a CRD's additionalPrinterColumns (server/crd/resource.py)
     if obj is not None and isinstance(obj.get("kind"), str) and isinstance(obj.get("apiVersion"), str):
         api_version: str = obj["apiVersion"]
         kind = obj["kind"]

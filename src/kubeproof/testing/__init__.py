@@ -16,6 +16,7 @@ from kubeproof.testing.backends import (
     Settings,
     SubprocessBackend,
 )
+from kubeproof.testing.barriers import wait_observed, wait_observed_everywhere
 from kubeproof.testing.kube import (
     CleanupError,
     CleanupReport,
@@ -96,4 +97,6 @@ __all__ = [
     "wait_for_condition",
     "wait_for_jsonpath",
     "wait_gone",
+    "wait_observed",
+    "wait_observed_everywhere",
 ]

@@ -34,6 +34,7 @@ _SOURCES = {
     "backend": ("kube_backend", "KUBEPROOF_BACKEND", "kube_backend"),
     "kubeconfig": ("kube_kubeconfig", "KUBEPROOF_KUBECONFIG", "kube_kubeconfig"),
     "context": ("kube_context", "KUBEPROOF_CONTEXT", "kube_context"),
+    "contexts": ("kube_contexts", "KUBEPROOF_CONTEXTS", "kube_contexts"),
     "leak_guard": ("kube_leak_guard", "KUBEPROOF_LEAK_GUARD", "kube_leak_guard"),
     "leak_grace": ("kube_leak_grace", "KUBEPROOF_LEAK_GRACE", "kube_leak_grace"),
     "cleanup_timeout": ("kube_cleanup_timeout", "KUBEPROOF_CLEANUP_TIMEOUT", "kube_cleanup_timeout"),
@@ -49,6 +50,8 @@ class Settings:
     backend: str = "inprocess"
     kubeconfig: str | None = None
     context: str | None = None
+    #: The kubeconfig contexts ``kube_clusters`` hands out on the kubeconfig backend, in order.
+    contexts: tuple[str, ...] = ()
     leak_guard: str = "fail"
     leak_grace: float = DEFAULT_LEAK_GRACE
     cleanup_timeout: float = DEFAULT_CLEANUP_TIMEOUT
@@ -69,6 +72,7 @@ class Settings:
             backend=raw.get("backend", cls.backend),
             kubeconfig=raw.get("kubeconfig"),
             context=raw.get("context"),
+            contexts=tuple(c.strip() for c in raw.get("contexts", "").split(",") if c.strip()),
             leak_guard=raw.get("leak_guard", cls.leak_guard),
             leak_grace=_number(raw, "leak_grace", DEFAULT_LEAK_GRACE),
             cleanup_timeout=_number(raw, "cleanup_timeout", DEFAULT_CLEANUP_TIMEOUT),

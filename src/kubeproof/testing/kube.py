@@ -19,7 +19,6 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kubeproof import reach
+from kubeproof.reach import KubectlPortForward
 from kubeproof.testing import jsonpath
 from kubeproof.testing.names import TEST_LABEL_KEY, label_value_for
 from kubeproof.testing.waits import DEFAULT_TIMEOUT, WaitTimeout
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 #: How long teardown waits, in all, for the tracked objects to be gone.
 DEFAULT_CLEANUP_TIMEOUT = 30.0
+#: The field manager ``Kube.apply`` applies as (server-side apply).
+FIELD_MANAGER = "kubeproof"
 
 
 class KubeError(RuntimeError):
@@ -208,9 +211,14 @@ class Connection:
                 from kubernetes import dynamic
 
                 self._dynamic = dynamic.DynamicClient(  # type: ignore[no-untyped-call]
-                    api, cache_file=str(self._workdir / "discovery.json")
+                    api, cache_file=str(self.discovery_cache)
                 )
             return self._dynamic
+
+    @property
+    def discovery_cache(self) -> Path:
+        """Where the dynamic client keeps this connection's discovery (a file other clients may copy)."""
+        return self._workdir / "discovery.json"
 
     def resource(self, kind: str, api_version: str | None = None) -> Any:
         """The dynamic client's resource for a kind (``ConfigMap``), plural (``configmaps``) or short name
@@ -261,9 +269,13 @@ class Connection:
     def kubectl(self, *args: str, input: str | None = None, check: bool = True,
                 timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run kubectl against this server (its own kubeconfig and context, a private discovery cache)."""
-        binary = shutil.which("kubectl") or shutil.which("kubectl", path=str(Path(sys.executable).parent))
+        from kubeproof.cluster import find_tool
+
+        # the kubectl setup installed beside this interpreter first: the version the project tests with
+        binary = find_tool("kubectl")
         if binary is None:
-            raise KubeError("kubectl is not on PATH (scripts/setup.sh installs it into .venv/bin)")
+            raise KubeError("kubectl is neither beside this Python nor on PATH (scripts/setup.sh installs it "
+                            "into .venv/bin)")
         context = ["--context", self.context] if self.context else []
         env = dict(os.environ, KUBECONFIG=str(self.kubeconfig), KUBECACHEDIR=str(self._workdir / "kubecache"))
         proc = subprocess.run([binary, *context, *args], input=input, capture_output=True, text=True, env=env,
@@ -366,6 +378,7 @@ class Kube:
         self._tracked: list[_Tracked] = []
         self._touched_objects: set[Ref] = set()
         self._lock = threading.Lock()
+        self._forwards: list[KubectlPortForward] = []
 
     # -- construction without pytest -------------------------------------------------------------------
 
@@ -428,6 +441,35 @@ class Kube:
     def has_resource(self, api_version: str, kind: str) -> bool:
         """Whether the server serves ``kind`` in ``api_version``; pair with ``require()`` to skip cleanly."""
         return self.connection.has_resource(api_version, kind)
+
+    def port_forward(self, target: ObjLike | str, port: int | str, *, namespace: str | None = None,
+                     timeout: float = DEFAULT_TIMEOUT) -> tuple[str, int]:
+        """A local ``(host, port)`` reaching ``port`` of a pod or Service (``"pod/x"``, ``"svc/x"`` or the
+        object). Embedded: the pod's own loopback address, no forwarding (``kubeproof.reach``); a real
+        cluster: ``kubectl port-forward`` on a free local port, stopped at cleanup. Raises
+        ``kubeproof.reach.Unreachable`` saying why when nothing is ready to answer."""
+        kind, ns, name = reach.parse_target(target, namespace or self.namespace)
+        if self.connection.cluster is not None:
+            return self.connection.cluster.port_forward(target, port, namespace=ns)
+        if self.is_embedded:
+            def get(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+                return self.try_get(kind, name, namespace=namespace, api_version="v1")
+
+            return reach.resolve(get, target, port, ns)
+        from kubeproof.cluster import find_tool
+
+        binary = find_tool("kubectl")
+        if binary is None:
+            raise KubeError("kubectl is neither beside this Python nor on PATH (scripts/setup.sh installs it "
+                            "into .venv/bin)")
+        context = ["--context", self.connection.context] if self.connection.context else []
+        resource = "pod" if kind == "Pod" else "svc"
+        argv = [binary, *context, "-n", ns, "port-forward", f"{resource}/{name}", f":{port}",
+                "--address", "127.0.0.1"]
+        env = dict(os.environ, KUBECONFIG=str(self.connection.kubeconfig))
+        forward = reach.KubectlPortForward(argv, env, timeout=timeout)
+        self._forwards.append(forward)
+        return forward.address
 
     # -- isolation -------------------------------------------------------------------------------------
 
@@ -502,33 +544,44 @@ class Kube:
             self._touch(ref)
         return created
 
-    def apply(self, manifest: Mapping[str, Any] | str, *, namespace: str | None = None,
-              track: bool = True) -> dict[str, Any]:
-        """Create the object, or update it if it exists (a JSON merge patch of the manifest), and track it.
+    def apply(self, manifest: Mapping[str, Any] | str, *, namespace: str | None = None, track: bool = True,
+              field_manager: str = FIELD_MANAGER, force: bool = True) -> dict[str, Any]:
+        """Server-side apply ``manifest`` (``kubectl apply --server-side``) as ``field_manager``, and track it.
 
+        The object is created when missing; otherwise the fields this manager applied before and left out
+        now are removed, and fields other managers own are taken over (``force``, as a test's manifest is
+        the truth) or, with ``force=False``, refused with the server's 409 conflict.
         An object of that name that is being deleted is an error that says so (``wait_gone`` it first, or
         use a ``unique_name``), not a silent update of an object about to vanish.
         """
-        from kubernetes.dynamic.exceptions import ConflictError
-
         body, resource = self._prepare(manifest, namespace)
+        body["metadata"].pop("managedFields", None)  # the server refuses an apply body that carries them
         ns = body["metadata"].get("namespace")
-        try:
-            result: dict[str, Any] = self.dynamic.create(resource, body=body, namespace=ns).to_dict()
-        except ConflictError:
-            current = self.dynamic.get(resource, name=body["metadata"]["name"], namespace=ns).to_dict()
-            if _meta(current).get("deletionTimestamp"):
-                raise KubeError(
-                    f"{Ref.of(current)} exists and is being deleted; wait for it to go (kube.wait_gone) "
-                    "or use a unique_name(). " + "; ".join(holders(current))
-                ) from None
-            result = self.dynamic.patch(resource, body=body, name=body["metadata"]["name"], namespace=ns,
-                                        content_type="application/merge-patch+json").to_dict()
+        name = body["metadata"].get("name")
+        if not name:
+            raise KubeError(f"apply needs metadata.name; got {_brief(body)}")
+        current = self._get_current(resource, name, ns)
+        if current is not None:
+            _refuse_dying(current)
+        result: dict[str, Any] = self.dynamic.server_side_apply(
+            resource, body=body, name=name, namespace=ns, field_manager=field_manager, force_conflicts=force,
+        ).to_dict()
+        _refuse_dying(result)  # deleted between the read and the apply
         ref = Ref.of(result)
         self.log.record("APPLY", ref, result)
         if track:
             self.track(result)
+        else:
+            self._touch(ref)
         return result
+
+    def _get_current(self, resource: Any, name: str, namespace: str | None) -> dict[str, Any] | None:
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        try:
+            return dict(self.dynamic.get(resource, name=name, namespace=namespace).to_dict())
+        except NotFoundError:
+            return None
 
     def apply_all(self, manifests: str | Iterable[Mapping[str, Any]], *,
                   namespace: str | None = None) -> Objects:
@@ -798,6 +851,17 @@ class Kube:
 
         return self.wait_for(obj, condition, timeout=timeout, description=f"{path} == {value!r}")
 
+    def wait_observed(self, obj: ObjLike, *, watchers: int = 1, observers: Sequence[Callable[[], Any]] = (),
+                      resource_version: str | None = None,
+                      condition: Callable[[dict[str, Any]], object] | None = None,
+                      timeout: float = DEFAULT_TIMEOUT) -> None:
+        """A readiness barrier: wait until ``watchers`` independent watchers (and each of ``observers``) hold
+        ``obj`` at its resourceVersion or later. See :func:`kubeproof.testing.barriers.wait_observed`."""
+        from kubeproof.testing.barriers import wait_observed
+
+        wait_observed(self, obj, watchers=watchers, observers=observers, resource_version=resource_version,
+                      condition=condition, timeout=timeout)
+
     # -- cleanup, leaks, diagnostics ----------------------------------------------------------------------
 
     def cleanup(self, timeout: float | None = None) -> CleanupReport:
@@ -805,6 +869,8 @@ class Kube:
         ``timeout`` in all (default ``cleanup_timeout``). Objects that do not go are reported, not hidden."""
         budget = self.cleanup_timeout if timeout is None else timeout
         report = CleanupReport()
+        while self._forwards:
+            self._forwards.pop().stop()
         began = time.monotonic()
         deadline = began + budget
         with self._lock:
@@ -862,6 +928,12 @@ class Kube:
         if len(lines) > limit:
             lines = [f"... {len(lines) - limit} earlier events left out", *lines[-limit:]]
         return "\n".join([header, *lines]) if lines else header + "\n(none)"
+
+
+def _refuse_dying(obj: Mapping[str, Any]) -> None:
+    if _meta(obj).get("deletionTimestamp"):
+        raise KubeError(f"{Ref.of(obj)} exists and is being deleted; wait for it to go (kube.wait_gone) "
+                        "or use a unique_name(). " + "; ".join(holders(obj)))
 
 
 def _load_one(text: str) -> dict[str, Any]:

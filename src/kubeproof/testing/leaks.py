@@ -179,6 +179,15 @@ class LeakGuard:
             self.current = _NO_OWNER
         return problems
 
+    def finish_session(self) -> None:
+        """At the end of the run: give the threads tests leaked (already reported as still running) the
+        grace period once more, so an exception they raise shortly after the last test is caught and
+        charged to its test rather than lost at interpreter exit."""
+        deadline = time.monotonic() + self.grace
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and getattr(thread, _OWNER, None):
+                thread.join(max(0.0, deadline - time.monotonic()))
+
     def has_late(self) -> bool:
         with self._lock:
             return bool(self._late)

@@ -1,11 +1,11 @@
 """The kubeproof pytest plugin (entry point ``pytest11: kubeproof``).
 
 Fixtures: ``kube`` (a :class:`~kubeproof.testing.Kube` for the test), ``namespace`` (alias
-``kube_namespace``), ``kube_clusters`` (a factory of extra embedded clusters), ``kube_backend`` (the
+``kube_namespace``), ``kube_clusters`` (a factory of extra clusters), ``kube_backend`` (the
 session's cluster source). Marker: ``@pytest.mark.kube_fresh_cluster`` (a new embedded cluster for this
-test alone). Options: ``--kube-backend``, ``--kubeconfig``, ``--kube-context``, ``--kube-leak-guard``
-(also as ini keys ``kube_*`` and environment variables ``KUBEPROOF_*``). On failure, the report gets a
-section with the API events of the objects the test touched.
+test alone). Options: ``--kube-backend``, ``--kubeconfig``, ``--kube-context``, ``--kube-contexts``,
+``--kube-leak-guard`` (also as ini keys ``kube_*`` and environment variables ``KUBEPROOF_*``). On failure,
+the report gets a section with the API events of the objects the test touched.
 """
 
 from __future__ import annotations
@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 
-from kubeproof.testing.backends import BACKENDS, LEAK_GUARD_MODES, Backend, BackendError, Settings, make_backend
+from kubeproof.testing.backends import (
+    BACKENDS,
+    LEAK_GUARD_MODES,
+    Backend,
+    BackendError,
+    InProcessBackend,
+    KubeconfigBackend,
+    Settings,
+    make_backend,
+)
 from kubeproof.testing.kube import Connection, Kube
 from kubeproof.testing.leaks import KubeproofLeakWarning, LeakError, LeakGuard, describe, guard_coroutine, report
 from kubeproof.testing.names import label_value_for, unique_name
@@ -30,6 +39,7 @@ _INI_HELP = {
     "kube_backend": f"where tests get their cluster: {', '.join(BACKENDS)} (default inprocess)",
     "kube_kubeconfig": "kubeconfig for the kubeconfig backend",
     "kube_context": "kubeconfig context for the kubeconfig backend",
+    "kube_contexts": "comma-separated kubeconfig contexts kube_clusters hands out on the kubeconfig backend",
     "kube_leak_guard": f"what leaks do: {', '.join(LEAK_GUARD_MODES)} (default fail)",
     "kube_leak_grace": "seconds background work gets to finish after a test before it counts as leaked (2)",
     "kube_cleanup_timeout": "seconds teardown waits in all for a test's objects to be gone (30)",
@@ -47,6 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "Env: KUBEPROOF_KUBECONFIG.")
     group.addoption("--kube-context", dest="kube_context", default=None,
                     help="context in that kubeconfig. Env: KUBEPROOF_CONTEXT.")
+    group.addoption("--kube-contexts", dest="kube_contexts", default=None,
+                    help="comma-separated contexts of --kubeconfig that the kube_clusters fixture hands out, "
+                         "one per cluster, on the kubeconfig backend. Env: KUBEPROOF_CONTEXTS.")
     group.addoption("--kube-leak-guard", dest="kube_leak_guard", choices=LEAK_GUARD_MODES, default=None,
                     help="leaked threads, tasks, thread exceptions and labelled objects: fail (default), warn "
                          "or off. Env: KUBEPROOF_LEAK_GUARD.")
@@ -154,8 +167,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.line(text)
 
 
+@pytest.hookimpl(trylast=True)  # after other plugins' and conftests' session-end work, which may set threads off
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     guard = session.config.stash.get(GUARD, None)
+    if guard is not None:
+        guard.finish_session()
     if guard is not None and guard.has_late() and _settings(session.config).leak_guard == "fail":
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -256,19 +272,30 @@ def namespace(kube_namespace: str) -> str:
 
 
 @pytest.fixture
-def kube_clusters(request: pytest.FixtureRequest) -> Iterator[Callable[..., list[Kube]]]:
-    """A factory of extra embedded clusters: ``a, b = kube_clusters(2)``. Each is a new in-process
-    ``Cluster`` (keyword arguments go to it) with its own ``Kube``; all are cleaned up and stopped."""
-    from kubeproof.testing.backends import InProcessBackend
+def kube_clusters(request: pytest.FixtureRequest, kube_backend: Backend) -> Iterator[Callable[..., list[Kube]]]:
+    """A factory of extra clusters: ``east, west = kube_clusters(2)``, each with its own ``Kube``; all are
+    cleaned up (and, when made for the test, stopped) at teardown.
 
+    * ``inprocess``: new in-process ``Cluster`` objects (keyword arguments go to ``Cluster``);
+    * ``subprocess``: new ``kubeproof serve`` processes (a test passing keyword arguments is skipped);
+    * ``kubeconfig``: the contexts of ``--kube-contexts`` (``kube_contexts``, ``KUBEPROOF_CONTEXTS``), in
+      order, on the same kubeconfig; asking for more clusters than are listed skips the test, saying so.
+    """
     settings = _settings(request.config)
     started: list[tuple[Backend, Kube]] = []
+    handed_out = 0
 
     def make(count: int = 1, **cluster_kwargs: Any) -> list[Kube]:
+        nonlocal handed_out
         made = []
         for _ in range(count):
-            backend = InProcessBackend(**cluster_kwargs)
-            handle = Kube(backend.start(), test_id=label_value_for(request.node.nodeid),
+            backend = _extra_cluster(kube_backend, settings, handed_out, cluster_kwargs)
+            handed_out += 1
+            try:
+                connection = backend.start()
+            except BackendError as exc:
+                pytest.fail(str(exc), pytrace=False)
+            handle = Kube(connection, test_id=label_value_for(request.node.nodeid),
                           cleanup_timeout=settings.cleanup_timeout)
             started.append((backend, handle))
             request.node.stash.setdefault(KUBES, []).append(handle)
@@ -284,3 +311,21 @@ def kube_clusters(request: pytest.FixtureRequest) -> Iterator[Callable[..., list
     finally:
         for backend, _ in reversed(started):
             backend.stop()
+
+
+def _extra_cluster(session: Backend, settings: Settings, index: int, cluster_kwargs: dict[str, Any]) -> Backend:
+    """The source of the ``index``-th cluster a ``kube_clusters`` factory hands out."""
+    if isinstance(session, InProcessBackend):
+        return InProcessBackend(**cluster_kwargs)
+    if cluster_kwargs:
+        pytest.skip(f"kube_clusters(**{cluster_kwargs!r}): Cluster arguments need the inprocess backend; "
+                    f"this run uses {session.name}")
+    if session.can_make_fresh:
+        return session.fresh()
+    contexts = settings.contexts
+    if index >= len(contexts):
+        pytest.skip(f"kube_clusters needs {index + 1} cluster(s) on the {session.name} backend, but "
+                    f"--kube-contexts names {len(contexts)}"
+                    + (f" ({', '.join(contexts)})" if contexts else "")
+                    + "; list one kubeconfig context per cluster, comma-separated")
+    return KubeconfigBackend(settings.kubeconfig, contexts[index])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Any, ClassVar
 
+from kubeproof.server.registry import services
 from kubeproof.server.registry.base import STANDARD_VERBS, Obj, ResourceType, Strategy, Subresource
 from kubeproof.server.validation import kinds
 from kubeproof.server.validation.field import FieldError
@@ -195,34 +196,59 @@ class NamespaceStrategy(KindStrategy):
 class ServiceStrategy(KindStrategy):
     resource_key = "services"
     has_status = True
+    return_deleted_object = True
     has_field_label_conversion = True
     selectable_fields = ("spec.clusterIP", "spec.type")
 
     def prepare_for_create(self, obj: Obj) -> None:
-        spec = _spec(obj)
-        spec.setdefault("type", "ClusterIP")
-        if spec["type"] != "ExternalName":
-            spec.setdefault("sessionAffinity", "None")
-            spec.setdefault("ipFamilyPolicy", "SingleStack")
-            spec.setdefault("ipFamilies", ["IPv4"])
-            spec.setdefault("internalTrafficPolicy", "Cluster")
-        for port in spec.get("ports") or []:
-            if isinstance(port, dict):
-                port.setdefault("protocol", "TCP")
-                if "port" in port:
-                    port.setdefault("targetPort", port["port"])
+        # IP families, ClusterIPs and NodePorts come from the allocator (registry/services.py).
+        services.default_service(obj)
         obj["status"] = {"loadBalancer": {}}
 
     def prepare_for_update(self, new: Obj, old: Obj) -> None:
         super().prepare_for_update(new, old)
-        spec, old_spec = _spec(new), old.get("spec") or {}
-        for field in ("clusterIP", "clusterIPs"):
-            if field not in spec and field in old_spec:
-                spec[field] = old_spec[field]
+        services.prepare_service_update(new, old)
 
     def field_values(self, obj: Obj) -> dict[str, str]:
         spec = obj.get("spec") or {}
         return {"spec.clusterIP": str(spec.get("clusterIP") or ""), "spec.type": str(spec.get("type") or "")}
+
+
+class EndpointsStrategy(KindStrategy):
+    """``SetDefaults_Endpoints``: ports default to TCP."""
+
+    resource_key = "endpoints"
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        _default_endpoint_ports(subset.get("ports") for subset in _dicts(obj.get("subsets")))
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        self.prepare_for_create(new)
+
+
+class EndpointSliceStrategy(KindStrategy):
+    """``SetDefaults_EndpointPort`` (discovery/v1): ports default to TCP and an empty name."""
+
+    resource_key = "endpointslices.discovery.k8s.io"
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        _default_endpoint_ports([obj.get("ports")], name=True)
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        self.prepare_for_create(new)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _default_endpoint_ports(port_lists: Any, name: bool = False) -> None:
+    for ports in port_lists:
+        for port in _dicts(ports):
+            if not port.get("protocol"):
+                port["protocol"] = "TCP"
+            if name and port.get("name") is None:
+                port["name"] = ""
 
 
 class SecretStrategy(KindStrategy):
@@ -477,10 +503,10 @@ def builtin_resources() -> list[ResourceType]:
     """Every built-in resource the embedded server serves, in discovery order."""
     rbac = "rbac.authorization.k8s.io"
     return [
-        _rt("", "Pod", "pods", True, PodStrategy(), ["po"], ["all"], [status()]),
+        _rt("", "Pod", "pods", True, PodStrategy(), ["po"], ["all"], [status(), Subresource("log", ["get"])]),
         _rt("", "Service", "services", True, ServiceStrategy(), ["svc"], ["all"], [status()],
             verbs=["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]),
-        _rt("", "Endpoints", "endpoints", True, _simple("endpoints"), ["ep"]),
+        _rt("", "Endpoints", "endpoints", True, EndpointsStrategy(), ["ep"]),
         _rt("", "ConfigMap", "configmaps", True, _simple("configmaps"), ["cm"]),
         _rt("", "Secret", "secrets", True, SecretStrategy()),
         _rt("", "ServiceAccount", "serviceaccounts", True,
@@ -499,11 +525,11 @@ def builtin_resources() -> list[ResourceType]:
         _rt("apps", "StatefulSet", "statefulsets", True, StatefulSetStrategy(), ["sts"], ["all"],
             [status(), scale()]),
         _rt("apps", "DaemonSet", "daemonsets", True, DaemonSetStrategy(), ["ds"], ["all"], [status()]),
+        _rt("apps", "ControllerRevision", "controllerrevisions", True, _simple("controllerrevisions.apps")),
         _rt("batch", "Job", "jobs", True, JobStrategy(), None, ["all"], [status()]),
         _rt("batch", "CronJob", "cronjobs", True, CronJobStrategy(), ["cj"], ["all"], [status()]),
         _rt("coordination.k8s.io", "Lease", "leases", True, _simple("leases.coordination.k8s.io")),
-        _rt("discovery.k8s.io", "EndpointSlice", "endpointslices", True,
-            _simple("endpointslices.discovery.k8s.io")),
+        _rt("discovery.k8s.io", "EndpointSlice", "endpointslices", True, EndpointSliceStrategy()),
         _rt("events.k8s.io", "Event", "events", True, _simple("events.events.k8s.io"), ["ev"]),
         _rt(rbac, "Role", "roles", True, _simple(f"roles.{rbac}")),
         _rt(rbac, "RoleBinding", "rolebindings", True, _simple(f"rolebindings.{rbac}")),

@@ -24,6 +24,7 @@ from kubeproof.clock import Clock
 from kubeproof.server import errors
 from kubeproof.server.options import DeleteOptions, ListOptions, parse_rv
 from kubeproof.server.registry.base import Obj, ResourceType
+from kubeproof.server.registry.services import ServiceAllocator
 from kubeproof.server.selectors import check_field_labels
 from kubeproof.server.store import RevisionCompacted, Store
 
@@ -31,6 +32,13 @@ NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 MAX_GENERATED_PREFIX = 58
 MAX_NAME_ATTEMPTS = 8
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+#: Resources whose DELETE without a propagation policy orphans the dependents (see ``_gc_finalizers``).
+ORPHAN_BY_DEFAULT = ("jobs.batch", "replicationcontrollers")
+#: The Warning a DELETE of a Job without a propagation policy gets.
+JOB_ORPHAN_WARNING = (
+    "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove "
+    "them or set propagationPolicy=Orphan to suppress this warning"
+)
 CONTINUE_EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new "
     "list without the continue parameter, or use the continue token in this response to retrieve the "
@@ -128,11 +136,15 @@ class Registry:
         #: Called before every write (verb, resource, namespace, name); may raise a StatusError.
         #: The fault injector hooks in here.
         self.before_write: list[Callable[[str, ResourceType, str, str], None]] = []
+        #: Mutating admission on create (resource, namespace, object), after NamespaceLifecycle; may change
+        #: the object or raise a StatusError. ServiceAccount admission hooks in here (server/auth).
+        self.admit_create: list[Callable[[ResourceType, str, Obj], None]] = []
         #: Adds the ``orphan``/``foregroundDeletion`` finalizers on delete: only when a GC controller runs.
         self.gc_enabled = False
         #: The cluster's time (a ManualClock lets a test steer timestamps, grace periods and schedules).
         self.clock: Clock = Clock()
-        self._cluster_ip = 0
+        #: ClusterIP and NodePort allocation for Services (server/registry/services.py).
+        self.services = ServiceAllocator(store)
 
     # -- resource types --------------------------------------------------------------------------
 
@@ -179,18 +191,6 @@ class Registry:
                 ],
             )
 
-    def allocate_cluster_ip(self) -> str:
-        """The next free address in 10.96.0.0/12 (10.96.0.1 is the ``kubernetes`` Service)."""
-        specs = [svc.get("spec") for svc in self.store.list("services")[0]]
-        # (only strings: a stored object with a mistyped clusterIP must not break every later allocation)
-        used = {ip for spec in specs if isinstance(spec, dict) and isinstance(ip := spec.get("clusterIP"), str)}
-        while True:
-            self._cluster_ip += 1
-            n = self._cluster_ip
-            ip = f"10.{96 + (n >> 16) % 16}.{(n >> 8) & 255}.{n & 255}"
-            if n & 255 not in (0, 255) and ip not in used:
-                return ip
-
     def _prepare_namespace(self, rt: ResourceType, obj: Obj, namespace: str) -> None:
         meta = meta_of(obj)
         if rt.namespaced:
@@ -222,6 +222,8 @@ class Registry:
             meta = meta_of(obj)
             name = meta.get("name") or ""
             self._admit_namespace(rt, namespace, name)
+            for admit in self.admit_create:
+                admit(rt, namespace, obj)
             self._check_write("create", rt, namespace, name)
             for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                           "selfLink"):
@@ -267,13 +269,7 @@ class Registry:
         return prefix[:MAX_GENERATED_PREFIX] + "".join(random.choices(NAME_ALPHABET, k=5))
 
     def _assign_cluster_ip(self, obj: Obj) -> None:
-        spec = obj.get("spec")
-        if not isinstance(spec, dict) or spec.get("type") == "ExternalName":
-            return
-        if spec.get("clusterIP") in (None, ""):
-            spec["clusterIP"] = self.allocate_cluster_ip()
-        if "clusterIPs" not in spec:
-            spec["clusterIPs"] = [spec["clusterIP"]]
+        self.services.allocate_create(obj)
 
     # -- get and list ----------------------------------------------------------------------------
 
@@ -426,6 +422,8 @@ class Registry:
                 obj["spec"]["finalizers"] = finalizers or []
             else:
                 rt.strategy.prepare_for_update(obj, old)
+                if rt.kind == "Service" and rt.group == "":
+                    self.services.allocate_update(obj, old)
                 if rt.strategy.track_generation and rt.strategy.spec_changed(obj, old):
                     meta_of(obj)["generation"] = int(old_meta.get("generation") or 0) + 1
             if manage is not None:
@@ -493,8 +491,8 @@ class Registry:
                     meta["deletionGracePeriodSeconds"] = period
                     if meta.get("generation"):
                         meta["generation"] = int(meta["generation"]) + 1
-            if not already:
-                self._gc_finalizers(meta, opts)
+            # Also on an object already being deleted: a second DELETE may switch its propagation.
+            self._gc_finalizers(meta, opts, rt)
             pending = strategy.pending_finalizers(new)
             if graceful and (meta.get("deletionGracePeriodSeconds") or 0) > 0:
                 return self._write_deleting(rt, new, opts)
@@ -525,7 +523,7 @@ class Registry:
         assert stored is not None
         return DeleteResult(stored, False)
 
-    def _gc_finalizers(self, meta: dict[str, Any], opts: DeleteOptions) -> None:
+    def _gc_finalizers(self, meta: dict[str, Any], opts: DeleteOptions, rt: ResourceType | None = None) -> None:
         """``deletionFinalizersForGarbageCollection``: orphan/foreground finalizers per the options."""
         if not self.gc_enabled:
             return
@@ -533,6 +531,11 @@ class Registry:
         if policy is None and opts.orphan_dependents is not None:
             policy = "Orphan" if opts.orphan_dependents else "Background"
         finalizers = list(meta.get("finalizers") or [])
+        if (policy is None and rt is not None and rt.key in ORPHAN_BY_DEFAULT
+                and not {"orphan", "foregroundDeletion"} & set(finalizers)):
+            # DefaultGarbageCollectionPolicy: batch/v1 Jobs and v1 ReplicationControllers orphan by
+            # default (kept for backwards compatibility); every other kind deletes in the background.
+            policy = "Orphan"
         if policy == "Orphan":
             finalizers = [f for f in finalizers if f != "foregroundDeletion"]
             if "orphan" not in finalizers:
@@ -566,7 +569,8 @@ class Registry:
 
     def delete_collection(
         self, rt: ResourceType, namespace: str | None, list_opts: ListOptions, opts: DeleteOptions
-    ) -> builtins.list[Obj]:
+    ) -> ListResult:
+        """The list that was deleted: its resourceVersion and continue token are the listing's."""
         result = self.list(rt, namespace, list_opts)
         deleted: builtins.list[Obj] = []
         for obj in result.items:
@@ -578,7 +582,8 @@ class Registry:
                     raise
                 continue
             deleted.append(obj)
-        return deleted
+        result.items = deleted
+        return result
 
     def success_status(self, rt: ResourceType, obj: Obj) -> Obj:
         """``finalizeDelete`` for stores that do not return the deleted object."""

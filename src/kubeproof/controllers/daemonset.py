@@ -1,0 +1,213 @@
+"""The DaemonSet controller: one pod per eligible node.
+
+After ``pkg/controller/daemon``: a node is eligible when the pod (with the tolerations the controller
+adds to every daemon pod) passes the scheduler's node filter (nodeSelector, required node affinity,
+taints). Each daemon pod pins its node through required node affinity on ``metadata.name`` (the
+scheduler binds it), carries ``controller-revision-hash`` and ``pod-template-generation`` labels, and is
+replaced under RollingUpdate at most ``maxUnavailable`` at a time once the others are available
+(OnDelete leaves it to the user). Status reports the scheduled/misscheduled/ready/updated/available
+counts that ``kubectl rollout status`` reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from kubeproof.controllers import workloadutil as util
+from kubeproof.controllers.base import Controller
+from kubeproof.controllers.deployment import compute_hash, scaled
+from kubeproof.controllers.scheduler import filter_node
+from kubeproof.server import errors
+from kubeproof.server.options import DeleteOptions
+from kubeproof.server.registry.generic import deep_copy
+from kubeproof.server.store import Event
+
+Obj = dict[str, Any]
+RESOURCE = "daemonsets.apps"
+COMPONENT = "daemonset-controller"
+REVISION_LABEL = "controller-revision-hash"
+GENERATION_LABEL = "pod-template-generation"
+#: ``util.AddOrUpdateDaemonPodTolerations``: daemon pods survive node conditions and cordons.
+DAEMON_TOLERATIONS = [
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+]
+
+
+def _node_of(pod: Obj) -> str:
+    spec = pod.get("spec") or {}
+    if spec.get("nodeName"):
+        return str(spec["nodeName"])
+    terms = ((((spec.get("affinity") or {}).get("nodeAffinity") or {})
+              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or [])
+    for term in terms:
+        for expr in term.get("matchFields") or []:
+            if expr.get("key") == "metadata.name" and expr.get("operator") == "In" and expr.get("values"):
+                return str(expr["values"][0])
+    return ""
+
+
+class DaemonSetController(Controller):
+    name = "daemonset"
+
+    def initial_keys(self) -> list[Hashable]:
+        return self._all()
+
+    def _all(self) -> list[Hashable]:
+        items, _ = self.registry.store.list(RESOURCE)
+        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
+
+    def keys_for(self, event: Event) -> list[Hashable]:
+        if event.resource == RESOURCE:
+            return [event.key]
+        if event.resource == "nodes":
+            return self._all()
+        if event.resource != "pods":
+            return []
+        keys: list[Hashable] = []
+        for obj in (event.obj, event.prev):
+            ref = util.controller_ref(obj) if obj else None
+            if ref is not None and ref.get("kind") == "DaemonSet":
+                keys.append((event.key[0], str(ref.get("name"))))
+        return keys
+
+    def reconcile(self, key: Hashable) -> bool:
+        assert isinstance(key, tuple)
+        ds = self.registry.store.get(RESOURCE, str(key[0]), str(key[1]))
+        if ds is None:
+            return False
+        try:
+            self._sync(ds)
+        except errors.StatusError as exc:
+            if exc.code not in (404, 409):
+                raise
+            self.enqueue_after(key, 0.05)
+        return False
+
+    def _template_pod(self, ds: Obj, node: str, revision: str) -> Obj:
+        spec = ds.get("spec") or {}
+        pod = util.pod_from_template(ds, spec.get("template") or {}, generate_name=f"{ds['metadata']['name']}-")
+        pod["metadata"]["labels"].update({REVISION_LABEL: revision,
+                                          GENERATION_LABEL: str(ds["metadata"].get("generation", 1))})
+        pspec = pod["spec"]
+        tolerations = list(pspec.get("tolerations") or [])
+        for tol in DAEMON_TOLERATIONS:
+            if not any(t.get("key") == tol["key"] and t.get("effect") == tol["effect"] for t in tolerations):
+                tolerations.append(dict(tol))
+        pspec["tolerations"] = tolerations
+        if node:
+            affinity = pspec.setdefault("affinity", {})
+            node_affinity = affinity.setdefault("nodeAffinity", {})
+            node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {"nodeSelectorTerms": [
+                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node]}]}]}
+        return pod
+
+    def _sync(self, ds: Obj) -> None:
+        meta, spec = ds["metadata"], ds.get("spec") or {}
+        namespace = meta["namespace"]
+        candidates = self.registry.store.list("pods", namespace)[0]
+        pods = util.claim(self.registry, "pods", ds, candidates, spec.get("selector"))
+        if meta.get("deletionTimestamp"):
+            return
+        revision = compute_hash(spec.get("template") or {}, (ds.get("status") or {}).get("collisionCount"))
+        probe = self._template_pod(ds, "", revision)
+        nodes = {n["metadata"]["name"]: n for n in self.registry.store.list("nodes")[0]}
+        wanted = {name for name, node in nodes.items() if filter_node(probe, node) is None}
+        by_node: dict[str, list[Obj]] = {}
+        for pod in pods:
+            if util.is_active(pod):
+                by_node.setdefault(_node_of(pod), []).append(pod)
+            elif (pod.get("status") or {}).get("phase") == "Failed" and not pod["metadata"].get("deletionTimestamp"):
+                self._delete(ds, pod)  # a failed daemon pod is replaced
+        for node in sorted(wanted):
+            running = by_node.get(node) or []
+            if not running:
+                self._create(ds, node, revision)
+            for extra in sorted(running, key=lambda p: p["metadata"].get("creationTimestamp") or "")[1:]:
+                self._delete(ds, extra)
+        for node, running in by_node.items():
+            if node not in wanted:
+                for pod in running:
+                    self._delete(ds, pod)
+        strategy = spec.get("updateStrategy") or {}
+        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            self._rolling_update(ds, revision, wanted, strategy)
+        self._status(ds, revision, wanted)
+
+    def _rolling_update(self, ds: Obj, revision: str, wanted: set[str], strategy: Obj) -> None:
+        max_unavailable = max(1, scaled((strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1),
+                                        len(wanted), True))
+        uid = ds["metadata"]["uid"]
+        min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
+        now = self.clock.now()
+        pods = [p for p in self.registry.store.list("pods", ds["metadata"]["namespace"])[0]
+                if (util.controller_ref(p) or {}).get("uid") == uid and _node_of(p) in wanted]
+        unavailable = len(wanted) - sum(1 for p in pods if util.is_active(p)
+                                        and util.available_in(p, min_ready, now) == 0)
+        old = sorted((p for p in pods if util.is_active(p)
+                      and (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision),
+                     key=lambda p: (util.available_in(p, min_ready, now) == 0, _node_of(p)))
+        for pod in old:
+            if util.available_in(pod, min_ready, now) != 0:
+                self._delete(ds, pod)  # an unavailable old pod costs nothing to replace
+            elif unavailable < max_unavailable:
+                self._delete(ds, pod)
+                unavailable += 1
+
+    def _create(self, ds: Obj, node: str, revision: str) -> None:
+        pod = self._template_pod(ds, node, revision)
+        try:
+            created = self.registry.create(self.registry.resource("pods"), ds["metadata"]["namespace"], pod)
+        except errors.StatusError as exc:
+            util.record_event(self.registry, ds, "Warning", "FailedCreate", f"Error creating: {exc.message}",
+                              COMPONENT)
+            if exc.code in (403, 422):
+                return
+            raise
+        util.record_event(self.registry, ds, "Normal", "SuccessfulCreate",
+                          f"Created pod: {created['metadata']['name']}", COMPONENT)
+
+    def _delete(self, ds: Obj, pod: Obj) -> None:
+        try:
+            self.registry.delete(self.registry.resource("pods"), pod["metadata"]["namespace"],
+                                 pod["metadata"]["name"], DeleteOptions(precondition_uid=pod["metadata"]["uid"]))
+        except errors.StatusError as exc:
+            if exc.code in (404, 409):
+                return
+            raise
+        util.record_event(self.registry, ds, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
+                          COMPONENT)
+
+    def _status(self, ds: Obj, revision: str, wanted: set[str]) -> None:
+        meta, spec = ds["metadata"], ds.get("spec") or {}
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        now = self.clock.now()
+        pods = [p for p in self.registry.store.list("pods", meta["namespace"])[0]
+                if (util.controller_ref(p) or {}).get("uid") == meta["uid"] and util.is_active(p)]
+        scheduled = {_node_of(p) for p in pods}
+        on_wanted = [p for p in pods if _node_of(p) in wanted]
+        ready = [p for p in on_wanted if util.is_ready(p)]
+        available = [p for p in ready if util.available_in(p, min_ready, now) == 0]
+        updated = [p for p in on_wanted if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision]
+        status: Obj = deep_copy(ds.get("status") or {})
+        status.update({
+            "currentNumberScheduled": len(scheduled & wanted),
+            "numberMisscheduled": len(scheduled - wanted),
+            "desiredNumberScheduled": len(wanted),
+            "numberReady": len(ready),
+            "observedGeneration": meta.get("generation", 1),
+            "updatedNumberScheduled": len({_node_of(p) for p in updated}),
+            "numberAvailable": len(available),
+            "numberUnavailable": len(wanted) - len(available),
+        })
+        for field in ("updatedNumberScheduled", "numberAvailable", "numberUnavailable"):
+            if not status[field]:
+                del status[field]  # omitempty
+        latest = self.registry.store.get(RESOURCE, meta["namespace"], meta["name"])
+        if latest is not None:
+            util.update_status(self.registry, RESOURCE, latest, status)

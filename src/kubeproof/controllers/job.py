@@ -1,0 +1,325 @@
+"""The Job controller: run pods until ``completions`` succeed or ``backoffLimit`` failures are reached.
+
+After ``pkg/controller/job/job_controller.go`` (1.37, NonIndexed completion mode): pods carry the
+``batch.kubernetes.io/job-tracking`` finalizer until a finished pod has been counted (through
+``status.uncountedTerminatedPods``, so none is counted twice); ``parallelism`` bounds the active pods;
+a failed pod is replaced after the controller's exponential back-off (10 s, doubling, at most 6 min, in
+cluster time); terminating pods count as failed and are replaced per podReplacementPolicy. The outcome
+is first ``SuccessCriteriaMet``/``FailureTarget``, then, once no pod is left running,
+``Complete``/``Failed`` with ``completionTime``, as the controller does since the terminal condition is
+delayed until pods are gone. ``activeDeadlineSeconds`` fails the Job with ``DeadlineExceeded``;
+``suspend`` deletes the active pods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from kubeproof.controllers import workloadutil as util
+from kubeproof.controllers.base import Controller
+from kubeproof.server import errors
+from kubeproof.server.options import DeleteOptions
+from kubeproof.server.registry.generic import deep_copy, now_rfc3339
+from kubeproof.server.store import Event
+
+Obj = dict[str, Any]
+RESOURCE = "jobs.batch"
+COMPONENT = "job-controller"
+TRACKING = "batch.kubernetes.io/job-tracking"
+BACKOFF_BASE = 10.0
+BACKOFF_MAX = 360.0
+
+SUCCESS_REASON, SUCCESS_MESSAGE = "CompletionsReached", "Reached expected number of succeeded pods"
+BACKOFF_REASON, BACKOFF_MESSAGE = "BackoffLimitExceeded", "Job has reached the specified backoff limit"
+DEADLINE_REASON, DEADLINE_MESSAGE = "DeadlineExceeded", "Job was active longer than specified deadline"
+
+
+def _condition(conditions: list[Obj], type_: str) -> Obj | None:
+    return next((c for c in conditions if c.get("type") == type_ and c.get("status") == "True"), None)
+
+
+def finished(job: Obj) -> bool:
+    conditions = (job.get("status") or {}).get("conditions") or []
+    return _condition(conditions, "Complete") is not None or _condition(conditions, "Failed") is not None
+
+
+def _failed(pod: Obj, job: Obj) -> bool:
+    """``isPodFailed``: phase Failed, or terminating without having succeeded (unless only failed pods
+    are replaced, or a podFailurePolicy decides)."""
+    phase = (pod.get("status") or {}).get("phase")
+    spec = job.get("spec") or {}
+    if phase == "Failed":
+        return True
+    if spec.get("podReplacementPolicy") == "Failed" or spec.get("podFailurePolicy"):
+        return False
+    return bool(pod["metadata"].get("deletionTimestamp")) and phase != "Succeeded"
+
+
+class JobController(Controller):
+    name = "job"
+
+    def __init__(self, registry: Any) -> None:
+        super().__init__(registry)
+        #: job uid -> cluster time of the last failure seen (for the back-off before a replacement).
+        self._last_failure: dict[str, float] = {}
+
+    def initial_keys(self) -> list[Hashable]:
+        items, _ = self.registry.store.list(RESOURCE)
+        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
+
+    def keys_for(self, event: Event) -> list[Hashable]:
+        namespace = event.key[0]
+        if event.resource == RESOURCE:
+            keys: list[Hashable] = [event.key]
+            if event.type == "DELETED":  # its pods lose the tracking finalizer (syncOrphanPod)
+                uid = event.obj["metadata"].get("uid")
+                keys.extend(("orphan", namespace, p["metadata"]["name"])
+                            for p in self.registry.store.list("pods", namespace)[0]
+                            if (util.controller_ref(p) or {}).get("uid") == uid)
+            return keys
+        if event.resource != "pods":
+            return []
+        keys = []
+        for obj in (event.obj, event.prev):
+            ref = util.controller_ref(obj) if obj else None
+            if ref is not None and ref.get("kind") == "Job":
+                keys.append((namespace, str(ref.get("name"))))
+        if event.type != "DELETED" and TRACKING in (event.obj["metadata"].get("finalizers") or []):
+            ref = util.controller_ref(event.obj)
+            job = self.registry.store.get(RESOURCE, namespace, str(ref.get("name"))) if ref else None
+            if ref is None or job is None or job["metadata"].get("uid") != ref.get("uid") or finished(job):
+                keys.append(("orphan", namespace, event.key[1]))
+        return keys
+
+    def reconcile(self, key: Hashable) -> bool:
+        assert isinstance(key, tuple)
+        if len(key) == 3:
+            self._sync_orphan_pod(str(key[1]), str(key[2]))
+            return False
+        namespace, name = str(key[0]), str(key[1])
+        job = self.registry.store.get(RESOURCE, namespace, name)
+        if job is None:
+            return False
+        try:
+            self._sync(job)
+        except errors.StatusError as exc:
+            if exc.code not in (404, 409):
+                raise
+            self.enqueue_after(key, 0.05)  # raced with another writer (a kubelet status update)
+        return False
+
+    def _sync_orphan_pod(self, namespace: str, name: str) -> None:
+        """A pod whose Job is gone, finished or not its controller any more loses the tracking finalizer."""
+        pod = self.registry.store.get("pods", namespace, name)
+        if pod is None or TRACKING not in (pod["metadata"].get("finalizers") or []):
+            return
+        ref = util.controller_ref(pod)
+        if ref is not None:
+            if ref.get("kind") != "Job" or ref.get("apiVersion") != "batch/v1":
+                return
+            job = self.registry.store.get(RESOURCE, namespace, str(ref.get("name")))
+            if job is not None and job["metadata"].get("uid") == ref.get("uid") and not finished(job):
+                return  # still owned by a running Job
+        new = deep_copy(pod)
+        new["metadata"]["finalizers"] = [f for f in new["metadata"]["finalizers"] if f != TRACKING]
+        try:
+            self.registry.update(self.registry.resource("pods"), namespace, name, new)
+        except errors.StatusError as exc:
+            if exc.code == 409:
+                self.enqueue_after(("orphan", namespace, name), 0.05)
+            elif exc.code != 404:
+                raise
+
+    def _pods(self, job: Obj) -> list[Obj]:
+        uid = job["metadata"]["uid"]
+        return [p for p in self.registry.store.list("pods", job["metadata"]["namespace"])[0]
+                if (util.controller_ref(p) or {}).get("uid") == uid]
+
+    def _sync(self, job: Obj) -> None:
+        meta, spec = job["metadata"], job.get("spec") or {}
+        key = (meta["namespace"], meta["name"])
+        now = self.clock.now()
+        pods = self._pods(job)
+        status: Obj = deep_copy(job.get("status") or {})
+        conditions: list[Obj] = status.get("conditions") or []
+        if finished(job):
+            self._untrack(job, pods, status)  # late pods still lose their finalizer
+            return
+        uncounted = status.setdefault("uncountedTerminatedPods", {})
+        counted_uids = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])
+        # 1. Record finished pods that still hold the tracking finalizer as uncounted.
+        new_failure = False
+        for pod in pods:
+            if TRACKING not in (pod["metadata"].get("finalizers") or []) or pod["metadata"]["uid"] in counted_uids:
+                continue
+            phase = (pod.get("status") or {}).get("phase")
+            if phase == "Succeeded":
+                uncounted.setdefault("succeeded", []).append(pod["metadata"]["uid"])
+            elif _failed(pod, job):
+                uncounted.setdefault("failed", []).append(pod["metadata"]["uid"])
+                new_failure = True
+        if new_failure:
+            self._last_failure[meta["uid"]] = now
+        if status.get("uncountedTerminatedPods") != (job.get("status") or {}).get("uncountedTerminatedPods"):
+            job = util.update_status(self.registry, RESOURCE, job, status)
+        # 2. Remove the finalizers of what is recorded; 3. move it into the counters.
+        self._untrack(job, pods, status)
+        job = self.registry.store.get(RESOURCE, meta["namespace"], meta["name"]) or job
+        status = deep_copy(job.get("status") or {})
+        conditions = status.get("conditions") or []
+        pods = self._pods(job)
+        active = [p for p in pods if util.is_active(p)]
+        terminating = [p for p in pods if p["metadata"].get("deletionTimestamp")
+                       and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+        succeeded = int(status.get("succeeded") or 0)
+        failed = int(status.get("failed") or 0)
+        completions = spec.get("completions")
+        parallelism = int(spec.get("parallelism", 1))
+        backoff_limit = int(spec.get("backoffLimit", 6))
+        if not status.get("startTime") and not spec.get("suspend"):
+            status["startTime"] = now_rfc3339(now)
+        started = util.parse_time(status.get("startTime"))
+        # The outcome, first as the interim condition.
+        target = _condition(conditions, "SuccessCriteriaMet") or _condition(conditions, "FailureTarget")
+        if target is None:
+            deadline = spec.get("activeDeadlineSeconds")
+            if failed > backoff_limit:
+                target = self._set(conditions, "FailureTarget", BACKOFF_REASON, BACKOFF_MESSAGE, now)
+            elif deadline is not None and started is not None and now - started >= int(deadline):
+                target = self._set(conditions, "FailureTarget", DEADLINE_REASON, DEADLINE_MESSAGE, now)
+            elif (completions is not None and succeeded >= int(completions)) or \
+                    (completions is None and succeeded > 0 and not active):
+                target = self._set(conditions, "SuccessCriteriaMet", SUCCESS_REASON, SUCCESS_MESSAGE, now)
+            elif deadline is not None and started is not None:
+                self.enqueue_after(key, started + int(deadline) - now)
+        if target is not None:
+            for pod in active:
+                self._delete_pod(job, pod)
+            pods = self._pods(job)
+            if not any(TRACKING in (p["metadata"].get("finalizers") or []) for p in pods) and \
+                    not any(util.is_active(p) for p in pods):
+                final = "Complete" if target["type"] == "SuccessCriteriaMet" else "Failed"
+                self._set(conditions, final, target["reason"], target["message"], now)
+                if final == "Complete":
+                    status["completionTime"] = now_rfc3339(now)
+                    util.record_event(self.registry, job, "Normal", "Completed", "Job completed", COMPONENT)
+                else:
+                    util.record_event(self.registry, job, "Warning", target["reason"], target["message"],
+                                      COMPONENT)
+            active = []
+        elif spec.get("suspend"):
+            for pod in active:
+                self._delete_pod(job, pod)
+            active = []
+        else:
+            want = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
+            if completions is None and succeeded > 0:
+                want = 0  # a work queue: no new pods once one succeeded
+            replacing = terminating if spec.get("podReplacementPolicy") == "Failed" else []
+            diff = max(0, want) - len(active) - len(replacing)
+            if diff > 0:
+                wait = self._backoff_remaining(job, failed, now)
+                if wait > 0:
+                    self.enqueue_after(key, wait)
+                else:
+                    for _ in range(diff):
+                        self._create_pod(job)
+            elif diff < 0:
+                for pod in sorted(active, key=lambda p: util.is_ready(p))[:-diff]:
+                    self._delete_pod(job, pod)
+            active = [p for p in self._pods(job) if util.is_active(p)]
+        status["active"] = len(active)
+        status["ready"] = sum(1 for p in active if util.is_ready(p))
+        status["terminating"] = len([p for p in self._pods(job) if p["metadata"].get("deletionTimestamp")
+                                     and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")])
+        if conditions:
+            status["conditions"] = conditions
+        if not status["active"]:
+            del status["active"]  # omitempty
+        current = self.registry.store.get(RESOURCE, meta["namespace"], meta["name"])
+        if current is not None:
+            util.update_status(self.registry, RESOURCE, current, status)
+
+    def _set(self, conditions: list[Obj], type_: str, reason: str, message: str, now: float) -> Obj:
+        stamp = now_rfc3339(now)
+        cond = {"type": type_, "status": "True", "lastProbeTime": stamp, "lastTransitionTime": stamp,
+                "reason": reason, "message": message}
+        conditions.append(cond)
+        return cond
+
+    def _backoff_remaining(self, job: Obj, failed: int, now: float) -> float:
+        if failed == 0:
+            return 0.0
+        last = self._last_failure.get(job["metadata"]["uid"])
+        if last is None:
+            return 0.0
+        delay = min(BACKOFF_BASE * float(1 << min(failed - 1, 16)), BACKOFF_MAX)
+        return max(0.0, last + delay - now)
+
+    def _untrack(self, job: Obj, pods: list[Obj], status: Obj) -> None:
+        """Drop the tracking finalizer of counted (or orphaned-by-completion) pods, then count them."""
+        uncounted = status.get("uncountedTerminatedPods") or {}
+        recorded = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])
+        done = finished(job)
+        pods_rt = self.registry.resource("pods")
+        for pod in pods:
+            finalizers = pod["metadata"].get("finalizers") or []
+            if TRACKING not in finalizers:
+                continue
+            if pod["metadata"]["uid"] not in recorded and not (done and not util.is_active(pod)):
+                continue
+            new = deep_copy(pod)
+            new["metadata"]["finalizers"] = [f for f in finalizers if f != TRACKING]
+            try:
+                self.registry.update(pods_rt, pod["metadata"]["namespace"], pod["metadata"]["name"], new)
+            except errors.StatusError as exc:
+                if exc.code != 404:
+                    raise
+        if not recorded:
+            return
+        still = {p["metadata"]["uid"] for p in self._pods(job) if TRACKING in (p["metadata"].get("finalizers") or [])}
+        moved = deep_copy(status)
+        unc = moved.setdefault("uncountedTerminatedPods", {})
+        for field in ("succeeded", "failed"):
+            uids = unc.get(field) or []
+            gone = [u for u in uids if u not in still]
+            if gone:
+                moved[field] = int(moved.get(field) or 0) + len(gone)
+                left = [u for u in uids if u in still]
+                if left:
+                    unc[field] = left
+                else:
+                    unc.pop(field, None)
+        current = self.registry.store.get(RESOURCE, job["metadata"]["namespace"], job["metadata"]["name"])
+        if current is not None:
+            current_status = deep_copy(current.get("status") or {})
+            current_status.update({k: moved[k] for k in ("succeeded", "failed", "uncountedTerminatedPods")
+                                   if k in moved})
+            util.update_status(self.registry, RESOURCE, current, current_status)
+
+    def _create_pod(self, job: Obj) -> None:
+        name = job["metadata"]["name"]
+        pod = util.pod_from_template(job, (job.get("spec") or {}).get("template") or {}, generate_name=f"{name}-")
+        pod["metadata"]["finalizers"] = [*(pod["metadata"].get("finalizers") or []), TRACKING]
+        try:
+            created = self.registry.create(self.registry.resource("pods"), job["metadata"]["namespace"], pod)
+        except errors.StatusError as exc:
+            util.record_event(self.registry, job, "Warning", "FailedCreate", f"Error creating: {exc.message}",
+                              COMPONENT)
+            if exc.code in (403, 422):
+                return
+            raise
+        util.record_event(self.registry, job, "Normal", "SuccessfulCreate",
+                          f"Created pod: {created['metadata']['name']}", COMPONENT)
+
+    def _delete_pod(self, job: Obj, pod: Obj) -> None:
+        try:
+            self.registry.delete(self.registry.resource("pods"), pod["metadata"]["namespace"],
+                                 pod["metadata"]["name"], DeleteOptions(precondition_uid=pod["metadata"]["uid"]))
+        except errors.StatusError as exc:
+            if exc.code in (404, 409):
+                return
+            raise
+        util.record_event(self.registry, job, "Normal", "SuccessfulDelete",
+                          f"Deleted pod: {pod['metadata']['name']}", COMPONENT)

@@ -1,0 +1,227 @@
+"""The scheduler: binds pending pods to a node that fits, as kube-scheduler's default profile does for
+the filters a test meets (NodeUnschedulable, TaintToleration for NoSchedule/NoExecute taints,
+NodeAffinity: ``nodeSelector`` and required node affinity), spreading pods over the fitting nodes.
+
+A pod that fits nowhere gets ``PodScheduled=False`` (reason ``Unschedulable``) with kube-scheduler's
+message and a ``FailedScheduling`` event, and is retried when a node changes. A pod with
+``schedulingGates`` waits with reason ``SchedulingGated``. Pods naming another ``schedulerName`` are left
+alone (a test's own scheduler can bind them through ``pods/binding``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from kubeproof.controllers.base import Controller
+from kubeproof.controllers.events import NORMAL, WARNING, record_event
+from kubeproof.server import errors
+from kubeproof.server.registry.binding import bind_pod
+from kubeproof.server.registry.generic import Registry, deep_copy, now_rfc3339
+from kubeproof.server.store import Event
+
+Obj = dict[str, Any]
+
+DEFAULT_SCHEDULER = "default-scheduler"
+
+UNSCHEDULABLE = "node(s) were unschedulable"
+AFFINITY = "node(s) didn't match Pod's node affinity/selector"
+NO_NODES = "no nodes available to schedule pods"
+
+
+def tolerates(tolerations: list[Obj], taint: Obj) -> bool:
+    """``Toleration.ToleratesTaint``."""
+    for tol in tolerations:
+        effect = tol.get("effect") or ""
+        if effect and effect != taint.get("effect"):
+            continue
+        key = tol.get("key") or ""
+        operator = tol.get("operator") or "Equal"
+        if key and key != taint.get("key"):
+            continue
+        if operator == "Exists":
+            return True
+        if operator == "Equal" and key and (tol.get("value") or "") == (taint.get("value") or ""):
+            return True
+    return False
+
+
+def _expression_matches(expr: Obj, labels: dict[str, str]) -> bool:
+    key, op = str(expr.get("key") or ""), expr.get("operator")
+    values = [str(v) for v in expr.get("values") or []]
+    present = key in labels
+    if op == "In":
+        return present and labels[key] in values
+    if op == "NotIn":
+        return not present or labels[key] not in values
+    if op == "Exists":
+        return present
+    if op == "DoesNotExist":
+        return not present
+    if op in ("Gt", "Lt") and present and len(values) == 1:
+        try:
+            have, want = int(labels[key]), int(values[0])
+        except ValueError:
+            return False
+        return have > want if op == "Gt" else have < want
+    return False
+
+
+def matches_affinity(pod: Obj, node: Obj) -> bool:
+    """``nodeSelector`` and ``requiredDuringSchedulingIgnoredDuringExecution`` (terms ORed)."""
+    spec = pod.get("spec") or {}
+    labels = {str(k): str(v) for k, v in ((node.get("metadata") or {}).get("labels") or {}).items()}
+    for key, value in (spec.get("nodeSelector") or {}).items():
+        if labels.get(key) != value:
+            return False
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = required.get("nodeSelectorTerms")
+    if not terms:
+        return True
+    fields = {"metadata.name": str((node.get("metadata") or {}).get("name") or "")}
+    for term in terms:
+        exprs = term.get("matchExpressions") or []
+        field_exprs = term.get("matchFields") or []
+        if not exprs and not field_exprs:
+            continue  # an empty term matches nothing
+        if all(_expression_matches(e, labels) for e in exprs) and all(
+                _expression_matches(e, fields) for e in field_exprs):
+            return True
+    return False
+
+
+def filter_node(pod: Obj, node: Obj) -> str | None:
+    """Why ``node`` cannot take ``pod`` (kube-scheduler's reason), or None when it fits."""
+    spec = pod.get("spec") or {}
+    tolerations = list(spec.get("tolerations") or [])
+    node_spec = node.get("spec") or {}
+    if node_spec.get("unschedulable") and not tolerates(
+            tolerations, {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}):
+        return UNSCHEDULABLE
+    for taint in node_spec.get("taints") or []:
+        if taint.get("effect") not in ("NoSchedule", "NoExecute"):
+            continue
+        if not tolerates(tolerations, taint):
+            return f"node(s) had untolerated taint {{{taint.get('key', '')}: {taint.get('value', '')}}}"
+    if not matches_affinity(pod, node):
+        return AFFINITY
+    return None
+
+
+def fit_error(total: int, reasons: dict[str, int]) -> str:
+    """``FitError.Error()``: reasons counted, sorted, then the preemption post-filter's verdict."""
+    if total == 0:
+        return NO_NODES
+    listed = sorted(f"{count} {reason}" for reason, count in reasons.items())
+    return (f"0/{total} nodes are available: {', '.join(listed)}. preemption: 0/{total} nodes are available: "
+            f"{total} Preemption is not helpful for scheduling.")
+
+
+class SchedulerController(Controller):
+    name = "scheduler"
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__(registry)
+        self.unschedulable: set[tuple[str, str]] = set()
+
+    @staticmethod
+    def _wants_scheduling(pod: Obj) -> bool:
+        spec = pod.get("spec") or {}
+        return (not spec.get("nodeName") and not pod["metadata"].get("deletionTimestamp")
+                and (spec.get("schedulerName") or DEFAULT_SCHEDULER) == DEFAULT_SCHEDULER)
+
+    def initial_keys(self) -> list[Hashable]:
+        items, _ = self.registry.store.list("pods")
+        return [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in items if self._wants_scheduling(p)]
+
+    def keys_for(self, event: Event) -> list[Hashable]:
+        if event.resource == "nodes" and event.type != "DELETED":
+            return list(self.unschedulable)
+        if event.resource != "pods":
+            return []
+        if event.type == "DELETED":
+            self.unschedulable.discard(event.key)
+            if (event.obj.get("spec") or {}).get("nodeName"):
+                return list(self.unschedulable)  # room freed: nothing changes for our filters, but cheap
+            return []
+        if self._wants_scheduling(event.obj):
+            return [event.key]
+        self.unschedulable.discard(event.key)
+        return []
+
+    def reconcile(self, key: Hashable) -> bool:
+        assert isinstance(key, tuple)
+        namespace, name = str(key[0]), str(key[1])
+        pod = self.registry.store.get("pods", namespace, name)
+        if pod is None or not self._wants_scheduling(pod):
+            self.unschedulable.discard((namespace, name))
+            return False
+        if (pod.get("spec") or {}).get("schedulingGates"):
+            self._set_unscheduled(pod, "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates")
+            return False
+        nodes, _ = self.registry.store.list("nodes")
+        reasons: dict[str, int] = {}
+        fitting: list[Obj] = []
+        for node in nodes:
+            why = filter_node(pod, node)
+            if why is None:
+                fitting.append(node)
+            else:
+                reasons[why] = reasons.get(why, 0) + 1
+        if not fitting:
+            message = fit_error(len(nodes), reasons)
+            self.unschedulable.add((namespace, name))
+            if self._set_unscheduled(pod, "Unschedulable", message):
+                record_event(self.registry, pod, WARNING, "FailedScheduling", message, DEFAULT_SCHEDULER)
+            return False
+        self.unschedulable.discard((namespace, name))
+        node_name = self._pick(fitting)
+        try:
+            bound = bind_pod(self.registry, namespace, name, node_name, uid=pod["metadata"]["uid"])
+        except errors.StatusError as exc:
+            if exc.code in (404, 409):
+                return False
+            raise
+        record_event(self.registry, bound, NORMAL, "Scheduled",
+                     f"Successfully assigned {namespace}/{name} to {node_name}", DEFAULT_SCHEDULER)
+        return False
+
+    def _pick(self, nodes: list[Obj]) -> str:
+        """The fitting node with the fewest pods (then by name): kube-scheduler's balanced spreading."""
+        counts = {str(n["metadata"]["name"]): 0 for n in nodes}
+        pods, _ = self.registry.store.list("pods")
+        for p in pods:
+            node = (p.get("spec") or {}).get("nodeName")
+            if node in counts and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+                counts[node] += 1
+        return min(counts, key=lambda n: (counts[n], n))
+
+    def _set_unscheduled(self, pod: Obj, reason: str, message: str) -> bool:
+        """Write ``PodScheduled=False``; False when it already says so."""
+        status = pod.get("status") or {}
+        conditions = list(status.get("conditions") or [])
+        for cond in conditions:
+            if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and \
+                    cond.get("reason") == reason and cond.get("message") == message:
+                return False
+        conditions = [c for c in conditions if c.get("type") != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                           "lastTransitionTime": now_rfc3339(self.clock.now()), "reason": reason,
+                           "message": message})
+        updated = deep_copy(pod)
+        updated.setdefault("status", {})["conditions"] = conditions
+        try:
+            self.registry.update(self.registry.resource("pods"), pod["metadata"]["namespace"],
+                                 pod["metadata"]["name"], updated, subresource="status")
+        except errors.StatusError as exc:
+            if exc.code == 409:
+                self.enqueue((pod["metadata"]["namespace"], pod["metadata"]["name"]))
+                return False
+            if exc.code != 404:
+                raise
+            return False
+        return True
+
+
+__all__ = ["SchedulerController", "filter_node", "fit_error", "matches_affinity", "tolerates"]

@@ -1,0 +1,168 @@
+"""What the workload controllers share: controller references, claiming pods, pod state, events.
+
+After ``pkg/controller/controller_utils.go`` and ``controller_ref_manager.go``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kubeproof.controllers import events
+from kubeproof.server import errors
+from kubeproof.server.registry.generic import Registry, deep_copy
+from kubeproof.server.selectors import label_selector_from_dict
+
+Obj = dict[str, Any]
+
+
+def controller_ref(obj: Obj) -> Obj | None:
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if isinstance(ref, dict) and ref.get("controller"):
+            return ref
+    return None
+
+
+def owner_ref_to(owner: Obj) -> Obj:
+    """The controller reference a workload puts on what it creates (``metav1.NewControllerRef``)."""
+    meta = owner["metadata"]
+    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": meta["name"], "uid": meta["uid"],
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def selector_matcher(selector: Any) -> Callable[[Any], bool]:
+    """A predicate on labels for a LabelSelector (matchLabels/matchExpressions); an empty, missing or
+    invalid one matches nothing here, as controllers treat it."""
+    if not isinstance(selector, dict) or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+        return lambda labels: False
+    try:
+        parsed = label_selector_from_dict(selector)
+    except errors.StatusError:
+        return lambda labels: False
+    return lambda labels: bool(parsed.matches(labels or {}))
+
+
+def selector_matches(selector: Any, labels: Any) -> bool:
+    return selector_matcher(selector)(labels)
+
+
+def parse_time(text: Any) -> float | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
+    except ValueError:
+        return None
+
+
+def is_active(pod: Obj) -> bool:
+    """Not finished and not terminating (``controller.IsPodActive``)."""
+    phase = (pod.get("status") or {}).get("phase")
+    return phase not in ("Succeeded", "Failed") and not pod["metadata"].get("deletionTimestamp")
+
+
+def ready_condition(pod: Obj) -> Obj | None:
+    for cond in (pod.get("status") or {}).get("conditions") or []:
+        if isinstance(cond, dict) and cond.get("type") == "Ready":
+            return cond
+    return None
+
+
+def is_ready(pod: Obj) -> bool:
+    cond = ready_condition(pod)
+    return cond is not None and cond.get("status") == "True"
+
+
+def available_in(pod: Obj, min_ready_seconds: int, now: float) -> float | None:
+    """Seconds until the pod counts as available: 0 if it is, None if it is not even ready
+    (``podutil.IsPodAvailable``)."""
+    if not is_ready(pod):
+        return None
+    if min_ready_seconds <= 0:
+        return 0.0
+    since = parse_time((ready_condition(pod) or {}).get("lastTransitionTime"))
+    if since is None:
+        return 0.0
+    return max(0.0, since + min_ready_seconds - now)
+
+
+def pod_from_template(owner: Obj, template: Obj, *, generate_name: str = "", name: str = "") -> Obj:
+    """``GetPodFromTemplate``: labels, annotations, finalizers and spec of the template, owned by ``owner``."""
+    tmeta = template.get("metadata") or {}
+    meta: Obj = {"labels": dict(tmeta.get("labels") or {}), "ownerReferences": [owner_ref_to(owner)]}
+    if name:
+        meta["name"] = name
+    else:
+        meta["generateName"] = generate_name
+    if tmeta.get("annotations"):
+        meta["annotations"] = dict(tmeta["annotations"])
+    if tmeta.get("finalizers"):
+        meta["finalizers"] = list(tmeta["finalizers"])
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": deep_copy(template.get("spec") or {})}
+
+
+def claim(registry: Registry, resource: str, owner: Obj, candidates: list[Obj], selector: Any,
+          adoptable: Callable[[Obj], bool] | None = None) -> list[Obj]:
+    """``ClaimObjects``: what ``owner`` controls among ``candidates``. Orphans matching the selector are
+    adopted, owned objects that stopped matching are released (both written through the registry)."""
+    uid = owner["metadata"]["uid"]
+    rt = registry.resource(resource)
+    deleting = bool(owner["metadata"].get("deletionTimestamp"))
+    claimed: list[Obj] = []
+    selects = selector_matcher(selector)
+    for obj in candidates:
+        ref = controller_ref(obj)
+        matches = selects(obj["metadata"].get("labels"))
+        if ref is not None:
+            if ref.get("uid") != uid:
+                continue
+            if matches or deleting:
+                claimed.append(obj)
+                continue
+            new = deep_copy(obj)  # release
+            refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+            if refs:
+                new["metadata"]["ownerReferences"] = refs
+            else:
+                new["metadata"].pop("ownerReferences", None)
+            _write(registry, rt, new)
+            continue
+        if deleting or not matches or obj["metadata"].get("deletionTimestamp"):
+            continue
+        if adoptable is not None and not adoptable(obj):
+            continue
+        new = deep_copy(obj)  # adopt
+        new["metadata"]["ownerReferences"] = [*(new["metadata"].get("ownerReferences") or []), owner_ref_to(owner)]
+        adopted = _write(registry, rt, new)
+        if adopted is not None:
+            claimed.append(adopted)
+    return claimed
+
+
+def _write(registry: Registry, rt: Any, obj: Obj) -> Obj | None:
+    meta = obj["metadata"]
+    try:
+        return registry.update(rt, meta.get("namespace") or "", meta["name"], obj)
+    except errors.StatusError as exc:
+        if exc.code in (404, 409):
+            return None
+        raise
+
+
+def update_status(registry: Registry, resource: str, obj: Obj, status: Obj) -> Obj:
+    """Write ``status`` through the status subresource unless it is what is stored."""
+    if obj.get("status") == status:
+        return obj
+    new = deep_copy(obj)
+    new["status"] = status
+    meta = obj["metadata"]
+    return registry.update(registry.resource(resource), meta.get("namespace") or "", meta["name"], new,
+                           subresource="status")
+
+
+def record_event(registry: Registry, involved: Obj, type_: str, reason: str, message: str,
+                 component: str) -> None:
+    """Through the shared recorder (``controllers/events.py``): repeats aggregate as client-go's do."""
+    events.record_event(registry, involved, type_, reason, message, component)

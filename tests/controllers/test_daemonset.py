@@ -1,0 +1,94 @@
+"""DaemonSets end to end: one pod per eligible node (nodeSelector, taints), following nodes that come
+and go, rolling updates that ``kubectl rollout status`` waits for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from kubeproof import Cluster
+from kubeproof.testing import eventually
+
+from ._workloads import unique
+
+NODES = [
+    {"name": "ssd-1", "labels": {"disk": "ssd"}},
+    {"name": "ssd-2", "labels": {"disk": "ssd"}},
+    {"name": "hdd-1", "labels": {"disk": "hdd"}},
+    {"name": "tainted", "labels": {"disk": "ssd"}, "taints": [{"key": "dedicated", "value": "db",
+                                                                "effect": "NoSchedule"}]},
+]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    with Cluster(nodes=NODES) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def api(cluster: Cluster) -> Iterator[Any]:
+    api = cluster.api_client()
+    yield api
+    api.close()
+
+
+def _ds(name: str, image: str = "example/agent:1", **pod_spec: Any) -> dict[str, Any]:
+    return {"metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "agent", "image": image}], **pod_spec}}}}
+
+
+def _placement(core: client.CoreV1Api, namespace: str, name: str) -> dict[str, str]:
+    return {p.spec.node_name or "": p.spec.containers[0].image
+            for p in core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
+            if not p.metadata.deletion_timestamp}
+
+
+def test_one_pod_per_untainted_node(cluster: Cluster, api: Any, namespace: str) -> None:
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    name = unique("agent")
+    apps.create_namespaced_daemon_set(namespace, _ds(name))
+    cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+    assert sorted(_placement(core, namespace, name)) == ["hdd-1", "ssd-1", "ssd-2"]
+    st = apps.read_namespaced_daemon_set(name, namespace).status
+    assert (st.desired_number_scheduled, st.current_number_scheduled, st.number_ready, st.number_available,
+            st.updated_number_scheduled, st.number_misscheduled) == (3, 3, 3, 3, 3, 0)
+    pods = core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
+    tolerated = {t.key for t in pods[0].spec.tolerations}
+    assert {"node.kubernetes.io/not-ready", "node.kubernetes.io/unschedulable"} <= tolerated
+    assert pods[0].metadata.owner_references[0].kind == "DaemonSet"
+
+
+def test_node_selector_and_tolerations(cluster: Cluster, api: Any, namespace: str) -> None:
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    name = unique("agent")
+    apps.create_namespaced_daemon_set(namespace, _ds(
+        name, nodeSelector={"disk": "ssd"},
+        tolerations=[{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}]))
+    cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+    assert sorted(_placement(core, namespace, name)) == ["ssd-1", "ssd-2", "tainted"]
+
+
+def test_rolling_update_and_new_nodes(cluster: Cluster, api: Any, namespace: str) -> None:
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    name = unique("agent")
+    apps.create_namespaced_daemon_set(namespace, _ds(name, nodeSelector={"pool": name}))
+    node_names = [unique("node") for _ in range(2)]
+    for node in node_names:
+        core.create_node({"metadata": {"name": node, "labels": {"pool": name}}})
+    try:
+        cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+        eventually(lambda: sorted(_placement(core, namespace, name)) == sorted(node_names))
+        cluster.kubectl("set", "image", f"daemonset/{name}", "agent=example/agent:2", "-n", namespace)
+        cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+        eventually(lambda: _placement(core, namespace, name) == {n: "example/agent:2" for n in node_names})
+        core.patch_node(node_names[0], {"metadata": {"labels": {"pool": None}}})
+        eventually(lambda: sorted(_placement(core, namespace, name)) == [node_names[1]])
+    finally:
+        for node in node_names:
+            core.delete_node(node)

@@ -1,0 +1,133 @@
+"""The Job controller end to end, with the scheduler and the simulated kubelet running the pods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from kubeproof import Cluster
+from kubeproof.testing import eventually
+
+from ._workloads import unique
+
+TRACKING = "batch.kubernetes.io/job-tracking"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    with Cluster() as c:
+        c.kubelet.run_time = 0.2  # a simulated container's work, in seconds
+        yield c
+
+
+@pytest.fixture(scope="module")
+def api(cluster: Cluster) -> Iterator[Any]:
+    api = cluster.api_client()
+    yield api
+    api.close()
+
+
+def _job(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+    template: dict[str, Any] = {"spec": {"restartPolicy": "Never",
+                                         "containers": [{"name": "work", "image": "example/worker:1"}]}}
+    if annotations:
+        template["metadata"] = {"annotations": annotations}
+    return {"metadata": {"name": name}, "spec": {"template": template, **spec}}
+
+
+def _active(batch: client.BatchV1Api, namespace: str, name: str) -> int:
+    status = batch.read_namespaced_job(name, namespace).status  # None until the controller's first sync
+    return (status.active or 0) if status else 0
+
+
+def _conditions(job: Any) -> dict[str, Any]:
+    return {c.type: c for c in job.status.conditions or [] if c.status == "True"}
+
+
+def test_job_completes_and_kubectl_wait_returns(cluster: Cluster, api: Any, namespace: str) -> None:
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("job")
+    batch.create_namespaced_job(namespace, _job(name, completions=3, parallelism=2))
+    cluster.kubectl("wait", "--for=condition=complete", f"job/{name}", "-n", namespace, "--timeout=60s")
+    job = batch.read_namespaced_job(name, namespace)
+    conds = _conditions(job)
+    assert (conds["Complete"].reason, conds["Complete"].message) == \
+        ("CompletionsReached", "Reached expected number of succeeded pods")
+    assert "SuccessCriteriaMet" in conds
+    assert job.status.succeeded == 3 and not job.status.active and not job.status.failed
+    assert job.status.completion_time is not None and job.status.start_time is not None
+    assert job.status.uncounted_terminated_pods is not None
+    assert not (job.status.uncounted_terminated_pods.succeeded or job.status.uncounted_terminated_pods.failed)
+    pods = core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+    assert len(pods) == 3 and all(p.status.phase == "Succeeded" for p in pods)
+    assert all(TRACKING not in (p.metadata.finalizers or []) for p in pods)
+    assert all(p.metadata.generate_name == f"{name}-" for p in pods)
+    events = core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
+    reasons = {e.reason for e in events}
+    assert {"SuccessfulCreate", "Completed"} <= reasons
+
+
+def test_parallelism_bounds_active_pods(cluster: Cluster, api: Any, namespace: str) -> None:
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("job")
+    # Containers that run until the test lets them: a long run time per pod.
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/run-seconds": "3600"},
+                                                completions=5, parallelism=2))
+
+    def two_active() -> None:
+        assert _active(batch, namespace, name) == 2
+        assert len(core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items) == 2
+
+    eventually(two_active)
+    batch.patch_namespaced_job(name, namespace, {"spec": {"parallelism": 3}})
+    eventually(lambda: _active(batch, namespace, name) == 3)
+    batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
+    eventually(lambda: not core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items)
+
+
+def test_backoff_limit_fails_the_job(cluster: Cluster, api: Any, namespace: str) -> None:
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("job")
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/exit-code": "1"}, backoffLimit=0))
+    cluster.kubectl("wait", "--for=condition=failed", f"job/{name}", "-n", namespace, "--timeout=60s")
+    job = batch.read_namespaced_job(name, namespace)
+    conds = _conditions(job)
+    assert (conds["Failed"].reason, conds["Failed"].message) == \
+        ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+    assert "FailureTarget" in conds and "Complete" not in conds
+    assert job.status.failed == 1 and not job.status.succeeded and job.status.completion_time is None
+    pods = core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+    assert len(pods) == 1 and pods[0].status.phase == "Failed"
+
+
+def test_delete_without_policy_orphans_pods(cluster: Cluster, api: Any, namespace: str) -> None:
+    """batch/v1 keeps the pods of a Job deleted without a propagation policy (kept for compatibility)."""
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("job")
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/run-seconds": "3600"}))
+    eventually(lambda: _active(batch, namespace, name) == 1)
+    _, _, headers = batch.delete_namespaced_job_with_http_info(name, namespace)
+    assert headers.get("Warning") == (
+        '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background '
+        'to remove them or set propagationPolicy=Orphan to suppress this warning"')
+
+    def orphaned() -> None:
+        assert name not in {j.metadata.name for j in batch.list_namespaced_job(namespace).items}
+        [pod] = core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+        assert not pod.metadata.owner_references
+        assert TRACKING not in (pod.metadata.finalizers or [])
+        assert pod.metadata.deletion_timestamp is None
+
+    eventually(orphaned)
+
+
+def test_kubectl_delete_job_cascades(cluster: Cluster, api: Any, namespace: str) -> None:
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("job")
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/run-seconds": "3600"}))
+    eventually(lambda: _active(batch, namespace, name) == 1)
+    cluster.kubectl("delete", f"job/{name}", "-n", namespace, "--cascade=foreground", "--timeout=60s")
+    eventually(lambda: not core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items)

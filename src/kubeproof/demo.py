@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import urllib.request
 import uuid
 from typing import Any
 
 import click
 
 from kubeproof.cluster import Cluster, find_tool
+
+#: The demo maps this image to a real local process (``kubeproof/demo_worker.py``).
+WORKER_IMAGE = "kubeproof/demo-worker:1"
+
+_WORKERS = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: workers}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: workers}}
+  template:
+    metadata: {labels: {app: workers}}
+    spec:
+      containers:
+      - name: worker
+        image: WORKER_IMAGE
+        ports: [{containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /health, port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: workers}
+spec:
+  selector: {app: workers}
+  ports: [{port: 80, targetPort: 8080}]
+""".replace("WORKER_IMAGE", WORKER_IMAGE)
 
 
 def _step(text: str) -> None:
@@ -24,7 +53,7 @@ def _kubectl(cluster: Cluster, *args: str) -> None:
 
 def run_demo() -> int:
     started = time.perf_counter()
-    with Cluster() as cluster:
+    with Cluster(images={WORKER_IMAGE: [sys.executable, "-m", "kubeproof.demo_worker"]}) as cluster:
         elapsed = (time.perf_counter() - started) * 1000
         _step(f"An embedded Kubernetes API server started in {elapsed:.0f} ms at {cluster.url}")
         click.echo(f"kubeconfig: {cluster.kubeconfig}")
@@ -78,6 +107,9 @@ def run_demo() -> int:
         for line in events:
             click.echo(f"watch: {line}")
 
+        if find_tool("kubectl"):
+            _workloads(cluster, ns)
+
         _step(f"Deleting namespace {ns}: the namespace controller empties it, then it is gone")
         api.create_namespaced_config_map(ns, {"metadata": {"name": "leftover"}})
         if find_tool("kubectl"):
@@ -87,6 +119,29 @@ def run_demo() -> int:
         for entry in cluster.timeline.entries(namespace=ns)[:12]:
             click.echo(entry.describe())
     return 0
+
+
+def _workloads(cluster: Cluster, ns: str) -> None:
+    _step(f"A Deployment whose pods are real local processes ({WORKER_IMAGE} -> python -m kubeproof.demo_worker)")
+    click.secho("$ kubectl apply -f workers.yaml", fg="yellow")
+    click.echo(cluster.kubectl("apply", "-n", ns, "-f", "-", input=_WORKERS, check=False).stdout.rstrip())
+    _kubectl(cluster, "rollout", "status", "-n", ns, "deployment/workers", "--timeout=60s")
+    _kubectl(cluster, "get", "pods", "-n", ns, "-o", "wide")
+    _step("The Service's Endpoints list the ready pods; the test reaches the Service directly")
+    _kubectl(cluster, "get", "endpoints", "-n", ns, "workers")
+    host, port = cluster.port_forward("svc/workers", 80, namespace=ns)
+    with urllib.request.urlopen(f"http://{host}:{port}/", timeout=10) as response:
+        click.echo(f"GET http://{host}:{port}/ -> {response.read().decode().strip()}")
+    pod = cluster.kubectl("get", "pods", "-n", ns, "-l", "app=workers", "-o", "jsonpath={.items[0].metadata.name}",
+                          check=False).stdout.strip()
+    if pod:
+        _kubectl(cluster, "logs", "-n", ns, pod)
+    _step("RBAC: the namespace's default ServiceAccount may not list pods")
+    token = cluster.kubectl("create", "token", "default", "-n", ns, check=False).stdout.strip()
+    _kubectl(cluster, "auth", "can-i", "list", "pods", "-n", ns, f"--as=system:serviceaccount:{ns}:default")
+    click.secho(f"$ kubectl --token=<token of {ns}/default> get pods -n {ns}", fg="yellow")
+    proc = cluster.kubectl(f"--token={token}", "get", "pods", "-n", ns, check=False)
+    click.echo((proc.stdout + proc.stderr).rstrip())
 
 
 def _message(body: Any) -> str:

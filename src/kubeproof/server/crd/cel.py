@@ -24,7 +24,7 @@ from typing import Any
 from kubeproof.server.validation.field import FieldError, invalid
 
 celpy: Any
-try:  # cel-python is part of the ``clients`` extra
+try:  # a dependency; guarded so a broken install gives a clear 422 instead of an import error
     import celpy
 except ImportError:  # pragma: no cover - depends on what is installed
     celpy = None
@@ -74,7 +74,7 @@ def _environment() -> Any:
 
 def compile_rule(text: str) -> Any:
     if celpy is None:
-        raise CELError("CEL rules need the cel-python package (pip install 'kubeproof[clients]')")
+        raise CELError("CEL rules need the cel-python package (pip install cel-python)")
     unsupported = _K8S_ONLY.search(text)
     if unsupported:
         raise CELError(f"kubeproof cannot evaluate the Kubernetes CEL library function "

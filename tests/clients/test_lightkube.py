@@ -223,3 +223,27 @@ async def test_async_live_watch(akube: lightkube.AsyncClient, namespace: str) ->
         await akube.create(ConfigMap(metadata=ObjectMeta(name=name)), namespace=namespace)
     await asyncio.wait_for(watcher, 8)
     assert seen == [("ADDED", "second"), ("ADDED", "last")]
+
+
+def test_server_side_apply(kube: lightkube.Client, namespace: str) -> None:
+    """lightkube's ``apply`` (server-side apply): create on first apply, update on the next, conflicts between
+    field managers unless forced."""
+    name = unique_name("applied")
+    first = kube.apply(ConfigMap(metadata=ObjectMeta(name=name), data={"a": "1"}), namespace=namespace,
+                       field_manager="lk-one")
+    assert first.data == {"a": "1"}
+    assert [(e.manager, e.operation) for e in first.metadata.managedFields] == [("lk-one", "Apply")]
+    second = kube.apply(ConfigMap(metadata=ObjectMeta(name=name), data={"a": "2", "b": "3"}), namespace=namespace,
+                        field_manager="lk-one")
+    assert second.data == {"a": "2", "b": "3"}
+    assert int(second.metadata.resourceVersion) > int(first.metadata.resourceVersion)
+    with pytest.raises(lightkube.ApiError) as conflict:
+        kube.apply(ConfigMap(metadata=ObjectMeta(name=name), data={"a": "other"}), namespace=namespace,
+                   field_manager="lk-two")
+    assert conflict.value.status.code == 409
+    assert conflict.value.status.reason == "Conflict"
+    assert conflict.value.status.message == 'Apply failed with 1 conflict: conflict with "lk-one": .data.a'
+    forced = kube.apply(ConfigMap(metadata=ObjectMeta(name=name), data={"a": "other"}), namespace=namespace,
+                        field_manager="lk-two", force=True)
+    assert forced.data == {"a": "other", "b": "3"}
+    assert sorted(e.manager for e in forced.metadata.managedFields) == ["lk-one", "lk-two"]

@@ -81,17 +81,25 @@ type: Opaque
 stringData:
   password: s3cret
 """,
-    # A hook helm does not have to wait for (a Job hook would need a job controller to complete).
+    # A Job hook: helm waits until the Job controller reports it Complete (the kubelet simulates its container).
+    # before-hook-creation keeps the finished Job, so the test can see that it ran.
     "templates/hook.yaml": """\
-apiVersion: v1
-kind: ConfigMap
+apiVersion: batch/v1
+kind: Job
 metadata:
   name: {{ .Release.Name }}-hook
   annotations:
     helm.sh/hook: pre-install
-    helm.sh/hook-delete-policy: hook-succeeded
-data:
-  ran: install
+    helm.sh/hook-delete-policy: before-hook-creation
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: registry.example/migrate:1
+        command: ["migrate", "--up"]
 """,
 }
 

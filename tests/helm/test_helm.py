@@ -66,7 +66,10 @@ def test_install_upgrade_history_rollback_uninstall(cluster: Cluster, namespace:
     assert config is not None and config["data"] == {"greeting": "hello"}
     secret = get(cluster, ns, f"secret/{RELEASE}-secret")
     assert secret is not None and secret["data"] == {"password": "czNjcmV0"}  # stringData, stored as data
-    assert get(cluster, ns, f"configmap/{RELEASE}-hook") is None  # hook-succeeded: deleted after it ran
+    hook = get(cluster, ns, f"job/{RELEASE}-hook")  # helm waited for the pre-install Job before installing
+    assert hook is not None and hook["status"].get("succeeded") == 1
+    assert [c["type"] for c in hook["status"]["conditions"] if c["status"] == "True"] == ["SuccessCriteriaMet",
+                                                                                         "Complete"]
     assert release_states(cluster, ns) == [(f"sh.helm.release.v1.{RELEASE}.v1", "1", "deployed")]
 
     proc = cluster.helm("upgrade", RELEASE, str(chart), "-n", ns, "--set", "replicas=2", "--set", "greeting=hi")

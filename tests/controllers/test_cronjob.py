@@ -29,13 +29,6 @@ def cluster(clock: ManualClock) -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def api(cluster: Cluster) -> Iterator[Any]:
-    api = cluster.api_client()
-    yield api
-    api.close()
-
-
 def _cronjob(name: str, schedule: str = "*/5 * * * *", run_seconds: str = "1", **spec: Any) -> dict[str, Any]:
     return {"metadata": {"name": name}, "spec": {
         "schedule": schedule, **spec,

@@ -29,13 +29,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def api(cluster: Cluster) -> Iterator[Any]:
-    api = cluster.api_client()
-    yield api
-    api.close()
-
-
 def _ds(name: str, image: str = "example/agent:1", **pod_spec: Any) -> dict[str, Any]:
     return {"metadata": {"name": name},
             "spec": {"selector": {"matchLabels": {"app": name}},

@@ -28,13 +28,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def api(cluster: Cluster) -> Iterator[Any]:
-    api = cluster.api_client()
-    yield api
-    api.close()
-
-
 def _deployment(name: str, replicas: int = 3, image: str = "example/app:1", **spec: Any) -> dict[str, Any]:
     return {"metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},

@@ -21,13 +21,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def api(cluster: Cluster) -> Iterator[Any]:
-    api = cluster.api_client()
-    yield api
-    api.close()
-
-
 def _pods(core: client.CoreV1Api, namespace: str, name: str) -> list[Any]:
     return [p for p in core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
             if not p.metadata.deletion_timestamp]

@@ -28,13 +28,6 @@ def cluster() -> Iterator[Cluster]:
 
 
 @pytest.fixture(scope="module")
-def core(cluster: Cluster) -> Iterator[client.CoreV1Api]:
-    api = cluster.api_client()
-    yield client.CoreV1Api(api)
-    api.close()
-
-
-@pytest.fixture(scope="module")
 def discovery(cluster: Cluster) -> Iterator[client.DiscoveryV1Api]:
     api = cluster.api_client()
     yield client.DiscoveryV1Api(api)

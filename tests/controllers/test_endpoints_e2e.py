@@ -20,21 +20,9 @@ READINESS_DELAY = 30.0
 
 
 @pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
 def cluster(clock: ManualClock) -> Iterator[Cluster]:
     with Cluster(clock=clock) as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def api(cluster: Cluster) -> Iterator[Any]:
-    api_client = cluster.api_client()
-    yield api_client
-    api_client.close()
 
 
 @pytest.fixture

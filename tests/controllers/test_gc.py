@@ -24,13 +24,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def core(cluster: Cluster) -> Iterator[client.CoreV1Api]:
-    api = cluster.api_client()
-    yield client.CoreV1Api(api)
-    api.close()
-
-
 def _exists(core: client.CoreV1Api, namespace: str, name: str) -> Any:
     try:
         return core.read_namespaced_config_map(name, namespace)

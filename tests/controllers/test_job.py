@@ -23,13 +23,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def api(cluster: Cluster) -> Iterator[Any]:
-    api = cluster.api_client()
-    yield api
-    api.close()
-
-
 def _job(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
     template: dict[str, Any] = {"spec": {"restartPolicy": "Never",
                                          "containers": [{"name": "work", "image": "example/worker:1"}]}}

@@ -16,11 +16,6 @@ from ._kubelet_support import condition, is_ready, pod, unique, wait_pod, wait_p
 
 
 @pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
 def cluster(clock: ManualClock) -> Iterator[Cluster]:
     with Cluster(clock=clock) as c:
         yield c

@@ -25,13 +25,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def core(cluster: Cluster) -> Iterator[client.CoreV1Api]:
-    api = cluster.api_client()
-    yield client.CoreV1Api(api)
-    api.close()
-
-
 @pytest.fixture
 def ns(core: client.CoreV1Api) -> Iterator[str]:
     name = unique("pf")

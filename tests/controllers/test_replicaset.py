@@ -23,13 +23,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def api(cluster: Cluster) -> Iterator[Any]:
-    api = cluster.api_client()
-    yield api
-    api.close()
-
-
 def _rs(name: str, replicas: int, app: str) -> dict[str, Any]:
     return {"metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}},

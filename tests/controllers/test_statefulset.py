@@ -21,13 +21,6 @@ def cluster() -> Iterator[Cluster]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def api(cluster: Cluster) -> Iterator[Any]:
-    api = cluster.api_client()
-    yield api
-    api.close()
-
-
 def _sts(name: str, replicas: int = 3, image: str = "example/db:1", annotations: dict[str, str] | None = None,
          **spec: Any) -> dict[str, Any]:
     tmeta: dict[str, Any] = {"labels": {"app": name}}

@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Hashable
 from typing import Any
 
 from cronsim import CronSim, CronSimError
 
 from kubeproof.controllers import workloadutil as util
-from kubeproof.controllers.base import Controller
 from kubeproof.controllers.job import finished
 from kubeproof.server import errors
 from kubeproof.server.options import DeleteOptions
 from kubeproof.server.registry.generic import deep_copy, now_rfc3339
-from kubeproof.server.store import Event
 
 Obj = dict[str, Any]
 RESOURCE = "cronjobs.batch"
@@ -77,38 +74,11 @@ def _finished_type(job: Obj) -> str | None:
     return None
 
 
-class CronJobController(Controller):
+class CronJobController(util.OwnerKeyedController):
     name = "cronjob"
-
-    def initial_keys(self) -> list[Hashable]:
-        items, _ = self.registry.store.list(RESOURCE)
-        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
-
-    def keys_for(self, event: Event) -> list[Hashable]:
-        if event.resource == RESOURCE:
-            return [event.key]
-        if event.resource == JOBS:
-            keys: list[Hashable] = []
-            for obj in (event.obj, event.prev):
-                ref = util.controller_ref(obj) if obj else None
-                if ref is not None and ref.get("kind") == "CronJob":
-                    keys.append((event.key[0], str(ref.get("name"))))
-            return keys
-        return []
-
-    def reconcile(self, key: Hashable) -> bool:
-        assert isinstance(key, tuple)
-        namespace, name = str(key[0]), str(key[1])
-        cj = self.registry.store.get(RESOURCE, namespace, name)
-        if cj is None:
-            return False
-        try:
-            self._sync(cj)
-        except errors.StatusError as exc:
-            if exc.code not in (404, 409):
-                raise
-            self.enqueue_after(key, 0.05)
-        return False
+    resource = RESOURCE
+    owner_kind = "CronJob"
+    child_resources = (JOBS,)
 
     def _sync(self, cj: Obj) -> None:
         meta, spec = cj["metadata"], cj.get("spec") or {}

@@ -15,11 +15,8 @@ from collections.abc import Hashable
 from typing import Any
 
 from kubeproof.controllers import workloadutil as util
-from kubeproof.controllers.base import Controller
 from kubeproof.controllers.deployment import compute_hash, scaled
 from kubeproof.controllers.scheduler import filter_node
-from kubeproof.server import errors
-from kubeproof.server.options import DeleteOptions
 from kubeproof.server.registry.generic import deep_copy
 from kubeproof.server.store import Event
 
@@ -52,42 +49,15 @@ def _node_of(pod: Obj) -> str:
     return ""
 
 
-class DaemonSetController(Controller):
+class DaemonSetController(util.OwnerKeyedController):
     name = "daemonset"
-
-    def initial_keys(self) -> list[Hashable]:
-        return self._all()
-
-    def _all(self) -> list[Hashable]:
-        items, _ = self.registry.store.list(RESOURCE)
-        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
+    resource = RESOURCE
+    owner_kind = "DaemonSet"
 
     def keys_for(self, event: Event) -> list[Hashable]:
-        if event.resource == RESOURCE:
-            return [event.key]
-        if event.resource == "nodes":
-            return self._all()
-        if event.resource != "pods":
-            return []
-        keys: list[Hashable] = []
-        for obj in (event.obj, event.prev):
-            ref = util.controller_ref(obj) if obj else None
-            if ref is not None and ref.get("kind") == "DaemonSet":
-                keys.append((event.key[0], str(ref.get("name"))))
-        return keys
-
-    def reconcile(self, key: Hashable) -> bool:
-        assert isinstance(key, tuple)
-        ds = self.registry.store.get(RESOURCE, str(key[0]), str(key[1]))
-        if ds is None:
-            return False
-        try:
-            self._sync(ds)
-        except errors.StatusError as exc:
-            if exc.code not in (404, 409):
-                raise
-            self.enqueue_after(key, 0.05)
-        return False
+        if event.resource == "nodes":  # a node change can change where every DaemonSet runs
+            return self.initial_keys()
+        return super().keys_for(event)
 
     def _template_pod(self, ds: Obj, node: str, revision: str) -> Obj:
         spec = ds.get("spec") or {}
@@ -160,28 +130,10 @@ class DaemonSetController(Controller):
                 unavailable += 1
 
     def _create(self, ds: Obj, node: str, revision: str) -> None:
-        pod = self._template_pod(ds, node, revision)
-        try:
-            created = self.registry.create(self.registry.resource("pods"), ds["metadata"]["namespace"], pod)
-        except errors.StatusError as exc:
-            util.record_event(self.registry, ds, "Warning", "FailedCreate", f"Error creating: {exc.message}",
-                              COMPONENT)
-            if exc.code in (403, 422):
-                return
-            raise
-        util.record_event(self.registry, ds, "Normal", "SuccessfulCreate",
-                          f"Created pod: {created['metadata']['name']}", COMPONENT)
+        util.create_pod(self.registry, ds, self._template_pod(ds, node, revision), COMPONENT)
 
     def _delete(self, ds: Obj, pod: Obj) -> None:
-        try:
-            self.registry.delete(self.registry.resource("pods"), pod["metadata"]["namespace"],
-                                 pod["metadata"]["name"], DeleteOptions(precondition_uid=pod["metadata"]["uid"]))
-        except errors.StatusError as exc:
-            if exc.code in (404, 409):
-                return
-            raise
-        util.record_event(self.registry, ds, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                          COMPONENT)
+        util.delete_pod(self.registry, ds, pod, COMPONENT)
 
     def _status(self, ds: Obj, revision: str, wanted: set[str]) -> None:
         meta, spec = ds["metadata"], ds.get("spec") or {}

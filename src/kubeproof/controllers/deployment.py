@@ -20,7 +20,6 @@ from typing import Any
 import orjson
 
 from kubeproof.controllers import workloadutil as util
-from kubeproof.controllers.base import Controller
 from kubeproof.server import errors
 from kubeproof.server.options import DeleteOptions
 from kubeproof.server.registry.builtin import default_pod_template
@@ -112,28 +111,18 @@ def _created(obj: Obj) -> tuple[float, str]:
     return (util.parse_time(obj["metadata"].get("creationTimestamp")) or 0.0, obj["metadata"]["name"])
 
 
-class DeploymentController(Controller):
+class DeploymentController(util.OwnerKeyedController):
     name = "deployment"
-
-    def initial_keys(self) -> list[Hashable]:
-        items, _ = self.registry.store.list(RESOURCE)
-        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
+    resource = RESOURCE
+    owner_kind = "Deployment"
+    child_resources = (RS_RESOURCE,)
 
     def keys_for(self, event: Event) -> list[Hashable]:
         namespace = event.key[0]
-        if event.resource == RESOURCE:
-            return [event.key]
-        if event.resource == RS_RESOURCE:
-            keys: list[Hashable] = []
-            for obj in (event.obj, event.prev):
-                ref = util.controller_ref(obj) if obj else None
-                if ref is not None and ref.get("kind") == "Deployment":
-                    keys.append((namespace, str(ref.get("name"))))
-            if not keys and event.type != "DELETED":
-                labels = event.obj["metadata"].get("labels")
-                for d in self.registry.store.list(RESOURCE, namespace)[0]:
-                    if util.selector_matches((d.get("spec") or {}).get("selector"), labels):
-                        keys.append((namespace, d["metadata"]["name"]))
+        if event.resource in (RESOURCE, RS_RESOURCE):
+            keys = super().keys_for(event)
+            if event.resource == RS_RESOURCE and not keys and event.type != "DELETED":
+                keys = self.selecting_keys(namespace, event.obj["metadata"].get("labels"))
             return keys
         if event.resource == "pods" and event.type == "DELETED":
             # Recreate waits for the old pods to be gone.
@@ -145,24 +134,6 @@ class DeploymentController(Controller):
                     return [(namespace, str(owner.get("name")))]
         return []
 
-    def reconcile(self, key: Hashable) -> bool:
-        assert isinstance(key, tuple)
-        namespace, name = str(key[0]), str(key[1])
-        d = self.registry.store.get(RESOURCE, namespace, name)
-        if d is None or d["metadata"].get("deletionTimestamp"):
-            return False
-        spec = d.get("spec") or {}
-        if not util.selector_matches(spec.get("selector"), (spec.get("template") or {}).get("metadata", {})
-                                     .get("labels")):
-            return False  # validation forbids it; never act on a selector that selects everything
-        try:
-            self._sync(d)
-        except errors.StatusError as exc:
-            if exc.code not in (404, 409):
-                raise
-            self.enqueue_after(key, 0.05)  # raced with another writer: look again
-        return False
-
     # -- sync ------------------------------------------------------------------------------------
 
     def _owned(self, d: Obj) -> list[Obj]:
@@ -171,6 +142,12 @@ class DeploymentController(Controller):
                       key=_created)
 
     def _sync(self, d: Obj) -> None:
+        if d["metadata"].get("deletionTimestamp"):
+            return
+        selector_spec = d.get("spec") or {}
+        if not util.selector_matches(selector_spec.get("selector"),
+                                     (selector_spec.get("template") or {}).get("metadata", {}).get("labels")):
+            return  # validation forbids it; never act on a selector that selects everything
         meta = d["metadata"]
         namespace = meta["namespace"]
         spec = d["spec"]

@@ -17,9 +17,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from kubeproof.controllers import workloadutil as util
-from kubeproof.controllers.base import Controller
 from kubeproof.server import errors
-from kubeproof.server.options import DeleteOptions
 from kubeproof.server.registry.generic import deep_copy, now_rfc3339
 from kubeproof.server.store import Event
 
@@ -56,17 +54,15 @@ def _failed(pod: Obj, job: Obj) -> bool:
     return bool(pod["metadata"].get("deletionTimestamp")) and phase != "Succeeded"
 
 
-class JobController(Controller):
+class JobController(util.OwnerKeyedController):
     name = "job"
+    resource = RESOURCE
+    owner_kind = "Job"
 
     def __init__(self, registry: Any) -> None:
         super().__init__(registry)
         #: job uid -> cluster time of the last failure seen (for the back-off before a replacement).
         self._last_failure: dict[str, float] = {}
-
-    def initial_keys(self) -> list[Hashable]:
-        items, _ = self.registry.store.list(RESOURCE)
-        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
 
     def keys_for(self, event: Event) -> list[Hashable]:
         namespace = event.key[0]
@@ -80,11 +76,7 @@ class JobController(Controller):
             return keys
         if event.resource != "pods":
             return []
-        keys = []
-        for obj in (event.obj, event.prev):
-            ref = util.controller_ref(obj) if obj else None
-            if ref is not None and ref.get("kind") == "Job":
-                keys.append((namespace, str(ref.get("name"))))
+        keys = self.owner_keys(event)
         if event.type != "DELETED" and TRACKING in (event.obj["metadata"].get("finalizers") or []):
             ref = util.controller_ref(event.obj)
             job = self.registry.store.get(RESOURCE, namespace, str(ref.get("name"))) if ref else None
@@ -97,17 +89,7 @@ class JobController(Controller):
         if len(key) == 3:
             self._sync_orphan_pod(str(key[1]), str(key[2]))
             return False
-        namespace, name = str(key[0]), str(key[1])
-        job = self.registry.store.get(RESOURCE, namespace, name)
-        if job is None:
-            return False
-        try:
-            self._sync(job)
-        except errors.StatusError as exc:
-            if exc.code not in (404, 409):
-                raise
-            self.enqueue_after(key, 0.05)  # raced with another writer (a kubelet status update)
-        return False
+        return super().reconcile(key)
 
     def _sync_orphan_pod(self, namespace: str, name: str) -> None:
         """A pod whose Job is gone, finished or not its controller any more loses the tracking finalizer."""
@@ -302,24 +284,7 @@ class JobController(Controller):
         name = job["metadata"]["name"]
         pod = util.pod_from_template(job, (job.get("spec") or {}).get("template") or {}, generate_name=f"{name}-")
         pod["metadata"]["finalizers"] = [*(pod["metadata"].get("finalizers") or []), TRACKING]
-        try:
-            created = self.registry.create(self.registry.resource("pods"), job["metadata"]["namespace"], pod)
-        except errors.StatusError as exc:
-            util.record_event(self.registry, job, "Warning", "FailedCreate", f"Error creating: {exc.message}",
-                              COMPONENT)
-            if exc.code in (403, 422):
-                return
-            raise
-        util.record_event(self.registry, job, "Normal", "SuccessfulCreate",
-                          f"Created pod: {created['metadata']['name']}", COMPONENT)
+        util.create_pod(self.registry, job, pod, COMPONENT)
 
     def _delete_pod(self, job: Obj, pod: Obj) -> None:
-        try:
-            self.registry.delete(self.registry.resource("pods"), pod["metadata"]["namespace"],
-                                 pod["metadata"]["name"], DeleteOptions(precondition_uid=pod["metadata"]["uid"]))
-        except errors.StatusError as exc:
-            if exc.code in (404, 409):
-                return
-            raise
-        util.record_event(self.registry, job, "Normal", "SuccessfulDelete",
-                          f"Deleted pod: {pod['metadata']['name']}", COMPONENT)
+        util.delete_pod(self.registry, job, pod, COMPONENT)

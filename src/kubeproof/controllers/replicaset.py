@@ -13,9 +13,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from kubeproof.controllers import workloadutil as util
-from kubeproof.controllers.base import Controller
 from kubeproof.server import errors
-from kubeproof.server.options import DeleteOptions
 from kubeproof.server.store import Event
 
 Obj = dict[str, Any]
@@ -35,31 +33,20 @@ def _deletion_rank(pod: Obj) -> tuple[int, int, int, float]:
             1 if util.is_ready(pod) else 0, -created)
 
 
-class ReplicaSetController(Controller):
+class ReplicaSetController(util.OwnerKeyedController):
     name = "replicaset"
-
-    def initial_keys(self) -> list[Hashable]:
-        items, _ = self.registry.store.list(RESOURCE)
-        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
+    resource = RESOURCE
+    owner_kind = "ReplicaSet"
 
     def keys_for(self, event: Event) -> list[Hashable]:
-        if event.resource == RESOURCE:
-            return [event.key]
-        if event.resource != "pods":
-            return []
-        keys: list[Hashable] = []
-        for obj in (event.obj, event.prev):
-            ref = util.controller_ref(obj) if obj else None
-            if ref is not None and ref.get("kind") == "ReplicaSet":
-                keys.append((event.key[0], str(ref.get("name"))))
-        if not keys and event.type != "DELETED" and util.controller_ref(event.obj) is None:
+        keys = super().keys_for(event)
+        if (event.resource == "pods" and not keys and event.type != "DELETED"
+                and util.controller_ref(event.obj) is None):
             # An orphan: any ReplicaSet whose selector matches may adopt it.
-            labels = event.obj["metadata"].get("labels")
-            for rs in self.registry.store.list(RESOURCE, event.key[0])[0]:
-                if util.selector_matches((rs.get("spec") or {}).get("selector"), labels):
-                    keys.append((event.key[0], rs["metadata"]["name"]))
+            keys = self.selecting_keys(event.key[0], event.obj["metadata"].get("labels"))
         return keys
 
+    # Not the shared wrapper: a failed create/delete still gets its status written (see _manage).
     def reconcile(self, key: Hashable) -> bool:
         assert isinstance(key, tuple)
         namespace, name = str(key[0]), str(key[1])
@@ -88,31 +75,14 @@ class ReplicaSetController(Controller):
     def _manage(self, rs: Obj, active: list[Obj]) -> None:
         spec = rs.get("spec") or {}
         diff = len(active) - int(spec.get("replicas", 1))
-        pods_rt = self.registry.resource("pods")
-        namespace, name = rs["metadata"]["namespace"], rs["metadata"]["name"]
+        name = rs["metadata"]["name"]
         if diff < 0:
             for _ in range(min(-diff, BURST)):
                 pod = util.pod_from_template(rs, spec.get("template") or {}, generate_name=f"{name}-")
-                try:
-                    created = self.registry.create(pods_rt, namespace, pod)
-                except errors.StatusError as exc:
-                    util.record_event(self.registry, rs, "Warning", "FailedCreate",
-                                      f"Error creating: {exc.message}", COMPONENT)
-                    raise
-                util.record_event(self.registry, rs, "Normal", "SuccessfulCreate",
-                                  f"Created pod: {created['metadata']['name']}", COMPONENT)
+                util.create_pod(self.registry, rs, pod, COMPONENT, tolerate=())  # _manage's caller decides
         elif diff > 0:
             for pod in sorted(active, key=_deletion_rank)[:min(diff, BURST)]:
-                pod_name = pod["metadata"]["name"]
-                try:
-                    self.registry.delete(pods_rt, namespace, pod_name,
-                                         DeleteOptions(precondition_uid=pod["metadata"]["uid"]))
-                except errors.StatusError as exc:
-                    if exc.code in (404, 409):
-                        continue
-                    raise
-                util.record_event(self.registry, rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod_name}",
-                                  COMPONENT)
+                util.delete_pod(self.registry, rs, pod, COMPONENT)
 
     def _update_status(self, rs: Obj, active: list[Obj]) -> None:
         spec = rs.get("spec") or {}

@@ -13,16 +13,13 @@ Ready. ``currentRevision`` becomes ``updateRevision`` when the rollout is comple
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
 from typing import Any
 
 from kubeproof.controllers import workloadutil as util
-from kubeproof.controllers.base import Controller
 from kubeproof.controllers.deployment import compute_hash
 from kubeproof.server import errors
 from kubeproof.server.options import DeleteOptions
 from kubeproof.server.registry.generic import deep_copy
-from kubeproof.server.store import Event
 
 Obj = dict[str, Any]
 RESOURCE = "statefulsets.apps"
@@ -49,38 +46,10 @@ def _revision_data(sts: Obj) -> Obj:
     return {"spec": {"template": template}}
 
 
-class StatefulSetController(Controller):
+class StatefulSetController(util.OwnerKeyedController):
     name = "statefulset"
-
-    def initial_keys(self) -> list[Hashable]:
-        items, _ = self.registry.store.list(RESOURCE)
-        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
-
-    def keys_for(self, event: Event) -> list[Hashable]:
-        if event.resource == RESOURCE:
-            return [event.key]
-        if event.resource != "pods":
-            return []
-        keys: list[Hashable] = []
-        for obj in (event.obj, event.prev):
-            ref = util.controller_ref(obj) if obj else None
-            if ref is not None and ref.get("kind") == "StatefulSet":
-                keys.append((event.key[0], str(ref.get("name"))))
-        return keys
-
-    def reconcile(self, key: Hashable) -> bool:
-        assert isinstance(key, tuple)
-        namespace, name = str(key[0]), str(key[1])
-        sts = self.registry.store.get(RESOURCE, namespace, name)
-        if sts is None:
-            return False
-        try:
-            self._sync(sts)
-        except errors.StatusError as exc:
-            if exc.code not in (404, 409):
-                raise
-            self.enqueue_after(key, 0.05)
-        return False
+    resource = RESOURCE
+    owner_kind = "StatefulSet"
 
     # -- revisions -------------------------------------------------------------------------------
 
@@ -174,16 +143,8 @@ class StatefulSetController(Controller):
                           COMPONENT)
 
     def _delete(self, sts: Obj, pod: Obj) -> None:
-        try:
-            self.registry.delete(self.registry.resource("pods"), pod["metadata"]["namespace"],
-                                 pod["metadata"]["name"], DeleteOptions(precondition_uid=pod["metadata"]["uid"]))
-        except errors.StatusError as exc:
-            if exc.code in (404, 409):
-                return
-            raise
-        util.record_event(self.registry, sts, "Normal", "SuccessfulDelete",
-                          f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful",
-                          COMPONENT)
+        util.delete_pod(self.registry, sts, pod, COMPONENT,
+                        f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful")
 
     def _sync(self, sts: Obj) -> None:
         meta, spec = sts["metadata"], sts.get("spec") or {}

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar
 
 from kubeproof.controllers import events
+from kubeproof.controllers.base import Controller
 from kubeproof.server import errors
+from kubeproof.server.options import DeleteOptions
 from kubeproof.server.registry.generic import Registry, deep_copy
 from kubeproof.server.selectors import label_selector_from_dict
+from kubeproof.server.store import Event
 
 Obj = dict[str, Any]
 
@@ -166,3 +169,90 @@ def record_event(registry: Registry, involved: Obj, type_: str, reason: str, mes
                  component: str) -> None:
     """Through the shared recorder (``controllers/events.py``): repeats aggregate as client-go's do."""
     events.record_event(registry, involved, type_, reason, message, component)
+
+
+# -- PodControl ----------------------------------------------------------------------------------
+
+
+def create_pod(registry: Registry, owner: Obj, pod: Obj, component: str,
+               tolerate: tuple[int, ...] = (403, 422)) -> Obj | None:
+    """``PodControl.CreatePods``: create ``pod`` in the owner's namespace and record SuccessfulCreate or
+    FailedCreate on the owner. Failures with a code in ``tolerate`` return None, others are raised."""
+    try:
+        created = registry.create(registry.resource("pods"), owner["metadata"]["namespace"], pod)
+    except errors.StatusError as exc:
+        record_event(registry, owner, "Warning", "FailedCreate", f"Error creating: {exc.message}", component)
+        if exc.code in tolerate:
+            return None
+        raise
+    record_event(registry, owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
+                 component)
+    return created
+
+
+def delete_pod(registry: Registry, owner: Obj, pod: Obj, component: str, message: str | None = None) -> bool:
+    """``PodControl.DeletePod`` with a uid precondition (never a same-named successor); a pod already gone
+    or replaced (404/409) is not an error. Records SuccessfulDelete (``message`` or the default) on the owner."""
+    meta = pod["metadata"]
+    try:
+        registry.delete(registry.resource("pods"), meta["namespace"], meta["name"],
+                        DeleteOptions(precondition_uid=meta["uid"]))
+    except errors.StatusError as exc:
+        if exc.code in (404, 409):
+            return False
+        raise
+    record_event(registry, owner, "Normal", "SuccessfulDelete", message or f"Deleted pod: {meta['name']}", component)
+    return True
+
+
+# -- keys and the reconcile wrapper ----------------------------------------------------------------
+
+
+class OwnerKeyedController(Controller):
+    """A workload controller keyed by ``(namespace, name)`` of its own ``resource``: events on it map to its
+    key, events on ``child_resources`` to the key of their controller owner of kind ``owner_kind``."""
+
+    resource: ClassVar[str] = ""
+    owner_kind: ClassVar[str] = ""
+    child_resources: ClassVar[tuple[str, ...]] = ("pods",)
+
+    def initial_keys(self) -> list[Hashable]:
+        items, _ = self.registry.store.list(self.resource)
+        return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
+
+    def keys_for(self, event: Event) -> list[Hashable]:
+        if event.resource == self.resource:
+            return [event.key]
+        if event.resource not in self.child_resources:
+            return []
+        return self.owner_keys(event)
+
+    def owner_keys(self, event: Event) -> list[Hashable]:
+        """Keys of the ``owner_kind`` controller owners of the child, before and after the event."""
+        keys: list[Hashable] = []
+        for obj in (event.obj, event.prev):
+            ref = controller_ref(obj) if obj else None
+            if ref is not None and ref.get("kind") == self.owner_kind:
+                keys.append((event.key[0], str(ref.get("name"))))
+        return keys
+
+    def selecting_keys(self, namespace: str, labels: Any) -> list[Hashable]:
+        """Keys of the objects whose selector matches ``labels``: who may adopt an orphan."""
+        return [(namespace, o["metadata"]["name"]) for o in self.registry.store.list(self.resource, namespace)[0]
+                if selector_matches((o.get("spec") or {}).get("selector"), labels)]
+
+    def reconcile(self, key: Hashable) -> bool:
+        assert isinstance(key, tuple)
+        obj = self.registry.store.get(self.resource, str(key[0]), str(key[1]))
+        if obj is None:
+            return False
+        try:
+            self._sync(obj)
+        except errors.StatusError as exc:
+            if exc.code not in (404, 409):
+                raise
+            self.enqueue_after(key, 0.05)  # raced with another writer (a kubelet status update): look again
+        return False
+
+    def _sync(self, obj: Obj) -> None:
+        raise NotImplementedError

@@ -159,10 +159,13 @@ def test_kubectl_logs_and_logs_follow(cluster: Cluster, core: client.CoreV1Api, 
     name = unique("logs")
     pod = ready_pod(core, namespace, worker_pod(name))
     ip = pod.status.pod_ip
-    out = kubectl(cluster, "logs", name, "-n", namespace).stdout
-    assert out.splitlines()[:2] == [f"worker listening on {ip}:8080", "a line on stderr"]
+    # The runtime copies the process's output into the log asynchronously: wait for a line, don't assume it.
+    eventually(lambda: kubectl(cluster, "logs", name, "-n", namespace).stdout.splitlines()[:2],
+               matcher=lambda lines: lines == [f"worker listening on {ip}:8080", "a line on stderr"],
+               description="the worker's first two lines in kubectl logs")
     http(ip, "/say?text=third")
-    assert kubectl(cluster, "logs", name, "-n", namespace, "--tail=1").stdout == "third\n"
+    eventually(lambda: kubectl(cluster, "logs", name, "-n", namespace, "--tail=1").stdout,
+               matcher=lambda out: out == "third\n", description="the last line is 'third'")
     stamped = kubectl(cluster, "logs", name, "-n", namespace, "--tail=1", "--timestamps").stdout
     assert stamped.endswith("Z third\n") and len(stamped.split(" ", 1)[0]) == len("2006-01-02T15:04:05.000000000Z")
 
@@ -209,7 +212,8 @@ def test_log_errors_are_the_apiservers(cluster: Cluster, core: client.CoreV1Api,
         400, f'previous terminated container "web" in pod "{name}" not found')
     assert error(container="web", tail_lines=-1) == (
         422, f'PodLogOptions "{name}" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0')
-    assert "worker listening" in core.read_namespaced_pod_log(name, namespace, container="web")
+    eventually(lambda: core.read_namespaced_pod_log(name, namespace, container="web"),
+               matcher=lambda out: "worker listening" in out, description="the worker's first line in its log")
     # The unmapped sidecar is simulated: it has no output.
     assert core.read_namespaced_pod_log(name, namespace, container="side") == ""
     # kubectl picks the first container itself, as on a real cluster.

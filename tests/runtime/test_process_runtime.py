@@ -277,8 +277,10 @@ def test_log_options_and_follow(namespace: str, runtime: ProcessRuntime, started
     pod.wait_ready()
     for i in range(3):
         pod.get(f"/say?text=line-{i}")
-    everything = runtime.read_log(pod.uid, "web", LogOptions()).decode().splitlines()
-    assert everything[-3:] == ["line-0", "line-1", "line-2"]
+    # The response can reach the test before the runtime has copied the worker's output into the log.
+    everything = eventually(lambda: runtime.read_log(pod.uid, "web", LogOptions()).decode().splitlines(),
+                            matcher=lambda lines: lines[-3:] == ["line-0", "line-1", "line-2"], timeout=30,
+                            description="the three lines in the container log")
     assert runtime.read_log(pod.uid, "web", LogOptions(tail_lines=2)) == b"line-1\nline-2\n"
     assert runtime.read_log(pod.uid, "web", LogOptions(tail_lines=0)) == b""
     assert runtime.read_log(pod.uid, "web", LogOptions(limit_bytes=4)) == everything[0][:4].encode()

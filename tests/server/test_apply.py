@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +26,7 @@ import pytest
 import yaml
 
 from kubeproof import Cluster
+from kubeproof.clock import ManualClock
 from kubeproof.controllers import DEFAULT_CONTROLLERS
 from kubeproof.server import managedfields as mf
 from kubeproof.server.registry.builtin import builtin_resources
@@ -75,7 +75,9 @@ _WORKLOAD_CONTROLLERS = {"replicaset", "deployment", "job", "cronjob", "stateful
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    with Cluster(tls=False, controllers=[n for n in DEFAULT_CONTROLLERS if n not in _WORKLOAD_CONTROLLERS]) as c:
+    # A ManualClock: managedFields times move only when a test advances it.
+    with Cluster(tls=False, controllers=[n for n in DEFAULT_CONTROLLERS if n not in _WORKLOAD_CONTROLLERS],
+                 clock=ManualClock()) as c:
         yield c
 
 
@@ -336,7 +338,7 @@ def test_several_conflicts_with_an_applier(api: Api, ns: str) -> None:
     assert {e[0] for e in entries(shared)} == {"helm", "argo"}
 
 
-def test_update_entries_per_manager(api: Api, ns: str) -> None:
+def test_update_entries_per_manager(cluster: Cluster, api: Api, ns: str) -> None:
     """[MF] managedfieldsupdater.go / [REF] §4.1: POST, PUT and PATCH record ``Update`` entries, one per
     (manager, operation, apiVersion), manager = fieldManager or the User-Agent up to its first ``/``; a
     write that changes nothing keeps the time (and writes nothing)."""
@@ -352,7 +354,8 @@ def test_update_entries_per_manager(api: Api, ns: str) -> None:
     assert entries(patched) == [("OpenAPI-Generator", "Update", None), ("editor", "Update", None)]
     assert entry(patched, "editor", "Update")["fieldsV1"] == {"f:data": {"f:k2": {}}}
     stamp, rv = entry(patched, "editor", "Update")["time"], patched["metadata"]["resourceVersion"]
-    time.sleep(1.1)  # so that a rewritten time would differ
+    assert isinstance(cluster.clock, ManualClock)
+    cluster.clock.advance(2)  # so that a rewritten time would differ
     code, same = api.call("PATCH", f"{path}/c?fieldManager=editor", {"data": {"k2": "v2"}}, MERGE)
     assert code == 200
     assert entry(same, "editor", "Update")["time"] == stamp and same["metadata"]["resourceVersion"] == rv

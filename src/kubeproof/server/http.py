@@ -525,7 +525,7 @@ class APIServer:
         if not manager:
             manager = managedfields.manager_from_user_agent(request.header("user-agent"))
         rt = scale_type(info.rt) if serves_scale(info.rt, info.subresource) else info.rt
-        return managedfields.update_hook(rt, info.subresource, manager)
+        return managedfields.update_hook(rt, info.subresource, manager, self.registry.clock)
 
     def storage(self, info: ResourceRequest) -> Registry | ScaleStorage:
         """Where reads and writes of this request go: the registry, or ``ScaleREST`` for ``/scale``."""

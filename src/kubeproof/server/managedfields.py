@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,8 +30,10 @@ from typing import Any
 
 import orjson
 
+from kubeproof.clock import Clock
 from kubeproof.server import schema as schemas
 from kubeproof.server.registry.base import ResourceType
+from kubeproof.server.registry.generic import now_rfc3339
 from kubeproof.server.validation.field import FieldError, go_quote, too_long
 from kubeproof.server.validation.field import invalid as invalid_field
 
@@ -1123,10 +1124,6 @@ def is_reset(entries: Any) -> bool:
     return False
 
 
-def now_rfc3339() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
 # ---------------------------------------------------------------------------------------------------
 # Request helpers (handlers/rest.go, apis/meta/v1/validation)
 # ---------------------------------------------------------------------------------------------------
@@ -1477,7 +1474,7 @@ class FieldManager:
             return live_or_empty()
         return managers, times
 
-    def record_update(self, live: Obj | None, new: Obj, manager: str, now: str | None = None) -> None:
+    def record_update(self, live: Obj | None, new: Obj, manager: str, now: str) -> None:
         """``FieldManager.UpdateNoErrors`` for a create (``live`` None) or a write that is not an apply:
         sets ``new.metadata.managedFields``."""
         managers, times = self._decode_live_or_new(live, new)
@@ -1486,7 +1483,7 @@ class FieldManager:
             set_managed_fields(new, [])
             return
         try:
-            self.update_managers(live or {}, new, managers, times, manager, now or now_rfc3339())
+            self.update_managers(live or {}, new, managers, times, manager, now)
         except ItemKeyError:
             # UpdateNoErrors: keep what the live object had rather than failing the write.
             set_managed_fields(new, list(((live or {}).get("metadata") or {}).get("managedFields") or []))
@@ -1494,11 +1491,11 @@ class FieldManager:
         set_managed_fields(new, encode_managed_fields(managers, times))
 
 
-def update_hook(rt: ResourceType, subresource: str, manager: str) -> Callable[[Obj | None, Obj], None]:
-    """A ``Registry.create/update`` hook that records a non-apply write of ``manager``."""
+def update_hook(rt: ResourceType, subresource: str, manager: str, clock: Clock) -> Callable[[Obj | None, Obj], None]:
+    """A ``Registry.create/update`` hook that records a non-apply write of ``manager`` at the cluster's time."""
     field_manager = FieldManager(rt, subresource)
 
     def hook(live: Obj | None, new: Obj) -> None:
-        field_manager.record_update(live, new, manager)
+        field_manager.record_update(live, new, manager, now_rfc3339(clock.now()))
 
     return hook

@@ -19,7 +19,7 @@ from kubeproof.server import errors
 from kubeproof.server import managedfields as mf
 from kubeproof.server.options import Query
 from kubeproof.server.registry.base import Obj, ResourceType, Strategy
-from kubeproof.server.registry.generic import ManageFields, Registry, deep_copy
+from kubeproof.server.registry.generic import ManageFields, Registry, deep_copy, now_rfc3339
 from kubeproof.server.selectors import label_selector_from_dict
 from kubeproof.server.typecheck import check_types
 from kubeproof.server.validation.field import invalid
@@ -186,7 +186,8 @@ class ScaleStorage:
         fm = mf.FieldManager(self.rt, SCALE)
         with self.registry.store.lock:
             live = _live_scale(_parent(self.registry, self.parent, namespace, name))
-            scale, entries = apply_config(fm, live, config, manager, force)
+            scale, entries = apply_config(fm, live, config, manager, force,
+                                          now_rfc3339(self.registry.clock.now()))
             mf.set_managed_fields(scale, entries)
             return self.update(self.rt, namespace, name, scale, dry_run=dry_run)
 

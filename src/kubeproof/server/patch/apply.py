@@ -27,7 +27,7 @@ from kubeproof.server import errors, fieldvalidation
 from kubeproof.server import managedfields as mf
 from kubeproof.server.options import Query, first, parse_bool
 from kubeproof.server.registry.base import Obj, ResourceType
-from kubeproof.server.registry.generic import Registry, deep_copy
+from kubeproof.server.registry.generic import Registry, deep_copy, now_rfc3339
 from kubeproof.server.validation.field import FieldError, not_supported, required
 
 FIELD_VALIDATION_VALUES = ["", "Ignore", "Strict", "Warn"]
@@ -174,9 +174,8 @@ def _allowed_conflicts(fm: mf.FieldManager, live: Obj) -> mf.FieldSet | None:
 
 
 def apply_config(fm: mf.FieldManager, live: Obj | None, config: Obj, manager: str, force: bool,
-                 now: str | None = None) -> tuple[Obj, list[dict[str, Any]]]:
+                 now: str) -> tuple[Obj, list[dict[str, Any]]]:
     """``FieldManager.Apply``: the new object and its managedFields entries. Raises StatusErrors."""
-    now = now or mf.now_rfc3339()
     live_obj = mf.without_managed_fields(live) if live else {}
     try:
         managers, times = mf.decode_managed_fields(((live or {}).get("metadata") or {}).get("managedFields"))
@@ -233,7 +232,7 @@ def apply_patch(registry: Registry, rt: ResourceType, namespace: str, name: str,
         live = registry.store.get(rt.key, ns, name)
         if live is None and subresource:
             raise errors.not_found(rt.plural, rt.group, name)
-        obj, entries = apply_config(fm, live, config, manager, force)
+        obj, entries = apply_config(fm, live, config, manager, force, now_rfc3339(registry.clock.now()))
         _check_name(obj, name, namespace)
 
         def manage(_live: Obj | None, new: Obj) -> None:

@@ -22,7 +22,7 @@ def deployment(name: str, replicas: int) -> dict[str, Any]:
 
 def test_wait_for_the_condition_not_for_time(kube: Kube, namespace: str) -> None:
     created = kube.create(deployment("web", replicas=2))
-    # flaky: time.sleep(5); assert get_status()["availableReplicas"] == 2
+    # Replaces the flaky pattern `time.sleep(5); assert get_status()["availableReplicas"] == 2`:
     kube.wait_for_condition(created, "Available", timeout=60)  # for the current generation, not an old one
     kube.wait_for_jsonpath(created, "{.status.readyReplicas}", 2, timeout=60)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from kubernetes import client as _k8s_client
+
+from kubeproof.testing import eventually, eventually_async
 
 T = TypeVar("T")
 
@@ -28,32 +28,14 @@ def unique_name(prefix: str = "t") -> str:
 
 
 def wait_until(probe: Callable[[], T | None], timeout: float = DEADLINE, what: str = "condition") -> T:
-    """Call ``probe`` until it returns something truthy (returned), or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(delay)  # a poll interval, not a wait for state: the loop re-checks until the deadline
-        delay = min(delay * 2, 0.1)
+    """Call ``probe`` until it returns something truthy (returned): the toolkit's ``eventually``."""
+    return eventually(probe, matcher=bool, timeout=timeout, description=what)  # type: ignore[return-value]
 
 
 async def async_wait_until(
     probe: Callable[[], Awaitable[T | None]], timeout: float = DEADLINE, what: str = "condition"
 ) -> T:
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.1)
+    return await eventually_async(probe, matcher=bool, timeout=timeout, description=what)  # type: ignore[return-value]
 
 
 def status_body(exc: Any) -> dict[str, Any]:

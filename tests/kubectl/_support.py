@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
+from kubeproof.testing import eventually
+
 BIN = Path(sys.executable).parent
 KUBECTL = BIN / "kubectl"
 KUBEPROOF = BIN / "kubeproof"
@@ -169,14 +171,5 @@ class Served:
 
 
 def wait_until(probe: Callable[[], object], timeout: float = DEADLINE, what: str = "condition") -> object:
-    """Poll ``probe`` until it returns something truthy, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(delay)  # the poll interval of a deadline-bounded poll, not a wait for state
-        delay = min(delay * 2, 0.2)
+    """Poll ``probe`` until it returns something truthy: the toolkit's ``eventually``."""
+    return eventually(probe, matcher=bool, timeout=timeout, description=what)

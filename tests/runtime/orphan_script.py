@@ -14,6 +14,8 @@ from kubernetes.client.rest import ApiException
 from kubeproof import Cluster
 from kubeproof.testing import eventually
 
+# The pod's command and its grandchild only have to stay alive until the runner is SIGKILLed; a long
+# sleep is the behaviour under test (a process that would outlive its parent), not a wait for state.
 SPAWNER = r"""
 import os, subprocess, sys, time
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])

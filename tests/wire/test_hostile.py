@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from kubeproof import Cluster
+from kubeproof.testing import eventually
 
 from ._http import API, DEADLINE, parse_raw_response, query, raw_exchange, status_of, unique
 
@@ -25,17 +25,8 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def wait_until(probe: Any, what: str, timeout: float = DEADLINE) -> Any:
-    """Poll ``probe`` until it is truthy, or fail after ``timeout`` seconds (a deadline, not a sleep)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.002
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+    """Poll ``probe`` until it is truthy: the toolkit's ``eventually``."""
+    return eventually(probe, matcher=bool, timeout=timeout, description=what)
 
 
 @pytest.fixture(autouse=True)

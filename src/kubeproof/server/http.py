@@ -20,7 +20,7 @@ import yaml
 
 from kubeproof.server import discovery, errors, fieldvalidation, table
 from kubeproof.server.auth import AuthChain, PlainError, RequestAuth, Reviews
-from kubeproof.server.decoding import check_string_maps
+from kubeproof.server.decoding import check_string_maps, go_json_type
 from kubeproof.server.negotiation import SERVED_MEDIA_TYPES, Negotiated, negotiate
 from kubeproof.server.options import (
     Query,
@@ -645,20 +645,6 @@ def header_bytes(scope: Scope) -> int:
     """The size of the request line and headers, as Go's MaxHeaderBytes counts them (roughly)."""
     line = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 16
     return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
-
-
-def go_json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if value is None:
-        return "null"
-    return "object"
 
 
 #: Nodes a YAML document may expand to through aliases (go-yaml refuses "excessive aliasing" too).

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubeproof.server import errors, schema
+from kubeproof.server.decoding import go_json_type
 from kubeproof.server.registry.base import Obj, ResourceType
 from kubeproof.server.validation.field import FieldError
 
@@ -87,18 +88,6 @@ class _Abort(Exception):
     """An ``UnmarshalJSON`` error: the decoder stops here."""
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _types(node: dict[str, Any]) -> set[str]:
     raw = node.get("type")
     if isinstance(raw, str):
@@ -154,7 +143,7 @@ class _Decoder:
 
     def save(self, value: Any, target: str, struct: str, path: list[str], shown: str = "") -> None:
         if self.saved is None:
-            self.saved = _unmarshal_error(shown or _json_type(value), target, struct, path)
+            self.saved = _unmarshal_error(shown or go_json_type(value), target, struct, path)
 
     def value(self, node: dict[str, Any], value: Any, target: str, struct: str, path: list[str],
               owner: str) -> None:
@@ -225,7 +214,7 @@ class _Decoder:
         if name in TIMES:
             if not isinstance(value, str):
                 # Time.UnmarshalJSON decodes a string first.
-                raise _Abort(_unmarshal_error(_json_type(value), "string", struct, path))
+                raise _Abort(_unmarshal_error(go_json_type(value), "string", struct, path))
             return
         node = schema.definitions().get(name)
         if node is None:

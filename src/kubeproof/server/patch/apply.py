@@ -25,6 +25,7 @@ import yaml
 
 from kubeproof.server import errors, fieldvalidation
 from kubeproof.server import managedfields as mf
+from kubeproof.server.decoding import go_json_type
 from kubeproof.server.options import Query, first, parse_bool
 from kubeproof.server.registry.base import Obj, ResourceType
 from kubeproof.server.registry.generic import Registry, deep_copy, now_rfc3339
@@ -87,7 +88,7 @@ def decode_body(body: bytes, strict: bool) -> Obj:
     if not isinstance(data, dict):
         raise errors.bad_request(
             "error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
-            f"{_json_type(data)} into Go value of type map[string]interface {{}}"
+            f"{go_json_type(data)} into Go value of type map[string]interface {{}}"
         )
     if strict:
         # applyPatcher: yaml.UnmarshalStrict of the patch (after the apply itself succeeded).
@@ -98,16 +99,6 @@ def decode_body(body: bytes, strict: bool) -> Obj:
                 + "\n  ".join(duplicates)
             )
     return data
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _gvk_string(api_version: Any, kind: Any) -> str:

@@ -24,8 +24,11 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the kubeconfig (default: a temporary file, removed on exit).")
-@click.option("--http", "plain_http", is_flag=True, help="Serve plain HTTP instead of HTTPS.")
-@click.option("--token", default=None, help="Bearer token clients must send (default: a random one).")
+@click.option("--http", "plain_http", is_flag=True,
+              help="Serve plain HTTP instead of HTTPS; requests without a token are then admitted as "
+              "system:anonymous with cluster-admin rights (local use only).")
+@click.option("--token", default=None,
+              help="The admin bearer token written into the kubeconfig (default: a random one).")
 @click.option("--image", "images", multiple=True, metavar="IMAGE=COMMAND",
               help="Run pods using IMAGE as real local processes started with COMMAND (its entrypoint; the "
                    "container's args are appended). IMAGE may be a glob. Repeatable. Example: "

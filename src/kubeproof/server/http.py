@@ -410,6 +410,8 @@ class APIServer:
         encoder = table.watch_encoder(info.rt, negotiated, request.query)  # 400 before the stream starts
         if hasattr(info.rt.strategy, "wrap_encoder"):
             encoder = info.rt.strategy.wrap_encoder(encoder)  # custom resources: apiVersion of the request
+        if info.rt.stored_as is not None:
+            encoder = converting_encoder(encoder, info.rt)  # events.k8s.io/v1 Events are stored as core/v1
         stream = WatchStream(self.registry, info.rt, info.namespace, opts, self.watch_hooks, encode=encoder)
         disconnected = asyncio.Event()
         self.open_streams.add(disconnected)
@@ -628,6 +630,14 @@ class APIServer:
         check_string_maps(rt, data)
         check_types(rt, data)
         return data
+
+
+def converting_encoder(encode: Callable[[str, Obj], bytes], rt: ResourceType) -> Callable[[str, Obj], bytes]:
+    """A watch encoder for a resource with ``stored_as``: stored objects leave in the request's shape."""
+    def converted(event_type: str, obj: Obj) -> bytes:
+        return encode(event_type, Registry.from_storage(rt, obj))
+
+    return converted
 
 
 def peer_certificate(receive: Receive) -> dict[str, Any] | None:

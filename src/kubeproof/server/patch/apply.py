@@ -221,6 +221,8 @@ def apply_patch(registry: Registry, rt: ResourceType, namespace: str, name: str,
     ns = namespace if rt.namespaced else ""
     with registry.store.lock:
         live = registry.store.get(rt.key, ns, name)
+        if live is not None:
+            live = registry.from_storage(rt, live)
         if live is None and subresource:
             raise errors.not_found(rt.plural, rt.group, name)
         obj, entries = apply_config(fm, live, config, manager, force, now_rfc3339(registry.clock.now()))

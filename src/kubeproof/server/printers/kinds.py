@@ -28,6 +28,7 @@ from kubeproof.server.printers.format import (
     selector_string,
     translate_timestamp_since,
 )
+from kubeproof.server.registry import events
 
 Obj = dict[str, Any]
 #: A description: literal text, or (definition, property) looked up in the OpenAPI schemas.
@@ -507,7 +508,7 @@ EVENT_COLUMNS = (
 def event_cells(event: Obj, now: float) -> list[Any]:
     """``printEvent`` on the internal ``core.Event``."""
     if event.get("apiVersion") == "events.k8s.io/v1":
-        event = events_v1_to_core(event)
+        event = events.to_core(event)
     first_seen = translate_timestamp_since(event.get("firstTimestamp"), now)
     if parse_time(event.get("firstTimestamp")) is None:
         first_seen = translate_timestamp_since(event.get("eventTime"), now)
@@ -531,25 +532,6 @@ def event_cells(event: Obj, now: float) -> list[Any]:
     return [last_seen, as_str(event.get("type")), as_str(event.get("reason")), target,
             as_str(involved.get("fieldPath")), source_cell, as_str(event.get("message")).strip(), first_seen,
             count, name_of(event)]
-
-
-def events_v1_to_core(event: Obj) -> Obj:
-    """``Convert_v1_Event_To_core_Event`` (``pkg/apis/events/v1``): the fields the printer reads."""
-    return {
-        "metadata": event.get("metadata"),
-        "involvedObject": event.get("regarding"),
-        "source": event.get("deprecatedSource"),
-        "message": event.get("note"),
-        "firstTimestamp": event.get("deprecatedFirstTimestamp"),
-        "lastTimestamp": event.get("deprecatedLastTimestamp"),
-        "count": event.get("deprecatedCount"),
-        "eventTime": event.get("eventTime"),
-        "series": event.get("series"),
-        "reason": event.get("reason"),
-        "type": event.get("type"),
-        "reportingComponent": event.get("reportingController"),
-        "reportingInstance": event.get("reportingInstance"),
-    }
 
 
 # -- apps -----------------------------------------------------------------------------------------

@@ -86,6 +86,14 @@ class Strategy:
     def mark_deleting(self, obj: Obj) -> None:
         """Changes the first DELETE makes besides deletionTimestamp (a namespace turns Terminating)."""
 
+    def to_storage(self, obj: Obj) -> Obj:
+        """The object as stored, for a resource that shares another's storage (``ResourceType.stored_as``)."""
+        return obj
+
+    def from_storage(self, obj: Obj) -> Obj:
+        """A stored object as this resource shows it (the inverse of ``to_storage``)."""
+        return obj
+
     def finish_create(self, obj: Obj) -> None:
         """Defaults that need the uid or name the registry assigned."""
 
@@ -120,6 +128,10 @@ class ResourceType:
     list_kind: str = ""
     #: Custom resources keep kind/apiVersion on list items; built-ins do not.
     typed_list_items: bool = False
+    #: (group, version, kind, plural) of the resource whose storage this one shares, converting with
+    #: ``strategy.to_storage``/``from_storage`` (events.k8s.io/v1 Events are stored as core/v1 Events);
+    #: None: its own storage.
+    stored_as: tuple[str, str, str, str] | None = None
 
     def __post_init__(self) -> None:
         if not self.list_kind:
@@ -132,9 +144,11 @@ class ResourceType:
     @property
     def key(self) -> str:
         """The storage key of the resource: ``pods`` or ``deployments.apps``."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
+        group, plural = (self.stored_as[0], self.stored_as[3]) if self.stored_as else (self.group, self.plural)
+        return f"{plural}.{group}" if group else plural
 
     @property
     def storage_version_hash(self) -> str:
-        digest = hashlib.sha256(f"{self.group}/{self.version}/{self.kind}".encode()).digest()
+        group, version, kind = self.stored_as[:3] if self.stored_as else (self.group, self.version, self.kind)
+        digest = hashlib.sha256(f"{group}/{version}/{kind}".encode()).digest()
         return base64.b64encode(digest[:8]).decode()

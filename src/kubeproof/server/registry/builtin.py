@@ -7,9 +7,10 @@ selectable fields and graceful deletion. Validation comes from ``server/validati
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any, ClassVar
 
-from kubeproof.server.registry import services
+from kubeproof.server.registry import events, services
 from kubeproof.server.registry.base import STANDARD_VERBS, Obj, ResourceType, Strategy, Subresource
 from kubeproof.server.validation import kinds
 from kubeproof.server.validation.field import FieldError
@@ -313,9 +314,30 @@ class EventStrategy(KindStrategy):
             "kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")}
         values["reason"] = str(obj.get("reason") or "")
         values["reportingComponent"] = str(obj.get("reportingComponent") or "")
-        values["source"] = str((obj.get("source") or {}).get("component") or "")
+        # ToSelectableFields: an event of the new API has no source; it selects by its reporting controller.
+        values["source"] = str((obj.get("source") or {}).get("component") or "") or values["reportingComponent"]
         values["type"] = str(obj.get("type") or "")
         return values
+
+
+class EventsV1Strategy(KindStrategy):
+    """events.k8s.io/v1 Events (registry/events.py): the new API's strict validation on the request's shape,
+    storage and field selectors in core/v1 terms."""
+
+    resource_key = "events.events.k8s.io"
+    has_field_label_conversion = True
+    selectable_fields = tuple(events.FIELD_LABELS)
+
+    def field_values(self, obj: Obj) -> dict[str, str]:
+        """Evaluated on the stored core/v1 object, as ``AddFieldLabelConversionsForEvent`` maps the labels."""
+        core = EventStrategy().field_values(obj)
+        return {label: core[core_label] for label, core_label in events.FIELD_LABELS.items()}
+
+    def to_storage(self, obj: Obj) -> Obj:
+        return events.to_core(obj)
+
+    def from_storage(self, obj: Obj) -> Obj:
+        return events.to_events_v1(obj)
 
 
 class PVCStrategy(KindStrategy):
@@ -530,7 +552,8 @@ def builtin_resources() -> list[ResourceType]:
         _rt("batch", "CronJob", "cronjobs", True, CronJobStrategy(), ["cj"], ["all"], [status()]),
         _rt("coordination.k8s.io", "Lease", "leases", True, _simple("leases.coordination.k8s.io")),
         _rt("discovery.k8s.io", "EndpointSlice", "endpointslices", True, EndpointSliceStrategy()),
-        _rt("events.k8s.io", "Event", "events", True, _simple("events.events.k8s.io"), ["ev"]),
+        replace(_rt("events.k8s.io", "Event", "events", True, EventsV1Strategy(), ["ev"]),
+                stored_as=("", "v1", "Event", "events")),
         _rt(rbac, "Role", "roles", True, _simple(f"roles.{rbac}")),
         _rt(rbac, "RoleBinding", "rolebindings", True, _simple(f"rolebindings.{rbac}")),
         _rt(rbac, "ClusterRole", "clusterroles", False, _simple(f"clusterroles.{rbac}")),

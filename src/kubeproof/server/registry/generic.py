@@ -149,11 +149,14 @@ class Registry:
     # -- resource types --------------------------------------------------------------------------
 
     def register(self, rt: ResourceType) -> None:
-        self.by_key[rt.key] = rt
+        # by_key names the resource that owns a storage key, not one that borrows it (stored_as).
+        if rt.stored_as is None or rt.key not in self.by_key:
+            self.by_key[rt.key] = rt
         self.by_path[(rt.group, rt.version, rt.plural)] = rt
 
     def unregister(self, rt: ResourceType) -> None:
-        self.by_key.pop(rt.key, None)
+        if self.by_key.get(rt.key) is rt:
+            del self.by_key[rt.key]
         if self.by_path.get((rt.group, rt.version, rt.plural)) is rt:
             del self.by_path[(rt.group, rt.version, rt.plural)]
 
@@ -162,6 +165,15 @@ class Registry:
 
     def resource(self, key: str) -> ResourceType:
         return self.by_key[key]
+
+    @staticmethod
+    def from_storage(rt: ResourceType, obj: Obj) -> Obj:
+        """A stored object as ``rt`` shows it (another shape only for a resource with ``stored_as``)."""
+        return rt.strategy.from_storage(obj) if rt.stored_as is not None else obj
+
+    @staticmethod
+    def to_storage(rt: ResourceType, obj: Obj) -> Obj:
+        return rt.strategy.to_storage(obj) if rt.stored_as is not None else obj
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -261,9 +273,9 @@ class Registry:
                 raise errors.already_exists(rt.plural, rt.group, meta["name"], terminating=deleting)
             if dry_run:
                 return obj
-            stored = self.store.create(rt.key, obj)
+            stored = self.store.create(rt.key, self.to_storage(rt, obj))
             assert stored is not None
-            return stored
+            return self.from_storage(rt, stored)
 
     def _generated_name(self, prefix: str) -> str:
         return prefix[:MAX_GENERATED_PREFIX] + "".join(random.choices(NAME_ALPHABET, k=5))
@@ -277,7 +289,7 @@ class Registry:
         obj = self.store.get(rt.key, namespace if rt.namespaced else "", name)
         if obj is None:
             raise errors.not_found(rt.plural, rt.group, name)
-        return obj
+        return self.from_storage(rt, obj)
 
     def matcher(self, rt: ResourceType, opts: ListOptions) -> Callable[[Obj], bool]:
         """A predicate for the list/watch selectors (``storage.SelectionPredicate``)."""
@@ -337,6 +349,8 @@ class Registry:
                     remaining = len(items) - index
                 break
             matched.append(obj)
+        if rt.stored_as is not None:
+            matched = [self.from_storage(rt, obj) for obj in matched]
         return ListResult(matched, rv, token, remaining)
 
     def _list_state(self, rt: ResourceType, ns: str | None, opts: ListOptions) -> tuple[int, builtins.list[Obj]]:
@@ -386,6 +400,7 @@ class Registry:
             old = self.store.get(rt.key, ns, name)
             if old is None:
                 raise errors.not_found(rt.plural, rt.group, name)
+            old = self.from_storage(rt, old)
             self._check_write("update", rt, ns, name)
             old_meta = old["metadata"]
             sent_rv = meta.get("resourceVersion")
@@ -439,9 +454,9 @@ class Registry:
                 deleted = self.store.delete(rt.key, ns, name)
                 assert deleted is not None
                 return obj
-            stored = self.store.update(rt.key, obj)
+            stored = self.store.update(rt.key, self.to_storage(rt, obj))
             assert stored is not None
-            return stored
+            return self.from_storage(rt, stored)
 
     def _should_delete_during_update(self, rt: ResourceType, new: Obj, old: Obj) -> bool:
         """``ShouldDeleteDuringUpdate``: the last finalizer of a deleting object was just removed."""
@@ -457,6 +472,13 @@ class Registry:
     # -- delete ----------------------------------------------------------------------------------
 
     def delete(self, rt: ResourceType, namespace: str, name: str, opts: DeleteOptions) -> DeleteResult:
+        result = self._delete(rt, namespace, name, opts)
+        if rt.stored_as is not None:
+            result.obj = self.from_storage(rt, result.obj)
+        return result
+
+    def _delete(self, rt: ResourceType, namespace: str, name: str, opts: DeleteOptions) -> DeleteResult:
+        """``delete`` on stored objects: the strategy hooks here only read metadata."""
         with self.store.lock:
             ns = namespace if rt.namespaced else ""
             obj = self.store.get(rt.key, ns, name)

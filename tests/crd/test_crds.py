@@ -494,3 +494,24 @@ def test_watch_through_another_version(cluster: Cluster, group: str, namespace: 
     stream.stop()
     assert seen[0]["apiVersion"] == f"{group}/v1beta1"
     assert seen[0]["metadata"]["uid"] == created["metadata"]["uid"]
+
+
+def test_two_clusters_prune_by_their_own_crd(cluster: Cluster, group: str, namespace: str,
+                                             objects: client.CustomObjectsApi) -> None:
+    """The same kind with different schemas in two clusters of one process (kube_clusters does this)."""
+    create_crd(cluster, widget_crd(group))
+    wider = widget_schema()
+    wider["properties"]["spec"]["properties"]["shade"] = {"type": "string"}
+    versions = [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": wider}}]
+    with Cluster(tls=False) as other:
+        create_crd(other, widget_crd(group, versions=versions))  # registered last
+        other_client = other.api_client()
+        try:
+            other_objects = client.CustomObjectsApi(other_client)
+            kept = other_objects.create_namespaced_custom_object(
+                group, "v1", "default", "widgets", make(group, "w", shade="dark"))
+            assert kept["spec"]["shade"] == "dark"
+        finally:
+            other_client.close()
+    pruned = objects.create_namespaced_custom_object(group, "v1", namespace, "widgets", make(group, "w", shade="dark"))
+    assert "shade" not in pruned["spec"]

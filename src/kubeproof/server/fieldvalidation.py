@@ -236,27 +236,29 @@ def _quote(text: str) -> str:
     return go_quote(text)
 
 
-def _schema_of(group: str, version: str, kind: str) -> tuple[Schema, bool]:
+def _schema_of(group: str, version: str, kind: str, custom: Schema | None) -> tuple[Schema, bool]:
+    """The kind's schema and whether it is a built-in (typed) one. ``custom``: the pruning schema of a
+    custom resource (its CRD's structural schema, from the request's cluster: prune what it lacks)."""
+    if custom is not None:
+        return custom, False
     schema = _kind_schema(group, version, kind)
     if schema is None:
-        from kubeproof.server.crd.serving import pruning_schema_for
-
-        schema = pruning_schema_for(group, version, kind)  # a CRD's structural schema: prune what it lacks
-        return (schema, False) if schema is not None else (_UNSTRUCTURED, False)
+        return _UNSTRUCTURED, False
     return schema, True
 
 
-def unknown_fields(group: str, version: str, kind: str, obj: Any, *, sort_keys: bool = True) -> list[str]:
+def unknown_fields(group: str, version: str, kind: str, obj: Any, *, sort_keys: bool = True,
+                   custom: Schema | None = None) -> list[str]:
     """The ``unknown field "..."`` errors of an object (no pruning, no duplicates)."""
-    schema, typed = _schema_of(group, version, kind)
+    schema, typed = _schema_of(group, version, kind, custom)
     walk = _Walk(sort_keys=sort_keys, unknown=True, duplicates=False, typed=typed)
     walk.value(obj, schema, "")
     return walk.errors
 
 
-def _unknown_paths(group: str, version: str, kind: str, obj: Any) -> frozenset[str]:
+def _unknown_paths(group: str, version: str, kind: str, obj: Any, custom: Schema | None) -> frozenset[str]:
     paths = set()
-    for text in unknown_fields(group, version, kind, obj):
+    for text in unknown_fields(group, version, kind, obj, custom=custom):
         paths.add(json.loads(text[len("unknown field "):]))
     return frozenset(paths)
 
@@ -316,7 +318,7 @@ def warning_headers(warnings: Iterable[str]) -> dict[str, list[str]]:
 
 
 def check_body(group: str, version: str, kind: str, obj: Obj, mode: str, *, raw: bytes | None = None,
-               content_type: str = "application/json") -> tuple[Obj, list[str]]:
+               content_type: str = "application/json", custom: Schema | None = None) -> tuple[Obj, list[str]]:
     """Validate a decoded create/update body: returns (pruned object, warnings); 400 on ``Strict``.
 
     ``raw`` is the request body; with a JSON body it is parsed again to find duplicate keys (the fast
@@ -324,7 +326,7 @@ def check_body(group: str, version: str, kind: str, obj: Obj, mode: str, *, raw:
     unknown fields in the order of the JSON the YAML converts to (sorted keys). Protobuf bodies cannot
     carry unknown fields (the protobuf decoder drops them), so they pass unchanged.
     """
-    schema, typed = _schema_of(group, version, kind)
+    schema, typed = _schema_of(group, version, kind, custom)
     media = content_type.split(";")[0].strip().lower()
     if media == "application/vnd.kubernetes.protobuf":
         return obj, []
@@ -398,15 +400,15 @@ def patch_body_errors(content_type: str, body: bytes, mode: str) -> list[str]:
 
 def check_patched(group: str, version: str, kind: str, patched: Obj, mode: str, *,
                   patch_errors: list[str] | None = None, current: Obj | None = None,
-                  patch_value: str | Callable[[], str] = "") -> tuple[Obj, list[str]]:
+                  patch_value: str | Callable[[], str] = "", custom: Schema | None = None) -> tuple[Obj, list[str]]:
     """Validate the result of a patch: returns (pruned object, warnings); 422 on ``Strict``.
 
     Unknown fields are reported in the order of the re-encoded patched object (sorted keys), after the
     ``patch_errors`` of the patch document. Unknown fields already present in ``current`` (the stored
     object) are neither reported nor dropped: they are the server's own.
     """
-    schema, typed = _schema_of(group, version, kind)
-    keep = _unknown_paths(group, version, kind, current) if current is not None else frozenset()
+    schema, typed = _schema_of(group, version, kind, custom)
+    keep = _unknown_paths(group, version, kind, current, custom) if current is not None else frozenset()
     walk = _Walk(sort_keys=True, unknown=mode != IGNORE, duplicates=False, typed=typed, keep=keep)
     cleaned = walk.value(patched, schema, "")
     if not isinstance(cleaned, dict):

@@ -487,7 +487,7 @@ class APIServer:
         )
         check_string_maps(rt, patched)
         patched, warnings = fieldvalidation.check_patched(
-            *self.body_gvk(info, current), patched, mode, current=current,
+            *self.body_gvk(info, current), patched, mode, current=current, custom=self.custom_schema(info, current),
             patch_errors=fieldvalidation.patch_body_errors(content_type, body, mode),
             patch_value=lambda: (fieldvalidation.go_map_repr(orjson.loads(body)) if strict_patch
                                  else fieldvalidation.patch_value_json(unpruned)),
@@ -550,8 +550,16 @@ class APIServer:
                      mode: str) -> tuple[Obj, fieldvalidation.Warnings]:
         """Field validation of a create/update body (server/fieldvalidation.py): pruned body and warnings."""
         return fieldvalidation.check_body(
-            *self.body_gvk(info, body), body, mode, raw=request.body, content_type=request.header("content-type")
+            *self.body_gvk(info, body), body, mode, raw=request.body, content_type=request.header("content-type"),
+            custom=self.custom_schema(info, body),
         )
+
+    def custom_schema(self, info: ResourceRequest, obj: Obj) -> dict[str, Any] | None:
+        """The pruning schema of a custom resource body, from this cluster's CRD (None for built-ins)."""
+        if self.body_gvk(info, obj) != (info.rt.group, info.rt.version, info.rt.kind):
+            return None  # a subresource's own kind (Scale)
+        schema: dict[str, Any] | None = getattr(info.rt.strategy, "pruning_schema", None)
+        return schema
 
     # -- bodies ----------------------------------------------------------------------------------
 

@@ -40,6 +40,8 @@ class CustomResourceStrategy(Strategy):
         self.kind = str(_map(spec.get("names")).get("kind") or "")
         self.namespaced = spec.get("scope") == "Namespaced"
         self.schema: dict[str, Any] = _map(_map(version.get("schema")).get("openAPIV3Schema"))
+        #: What the strict decoder keeps of a body (server/fieldvalidation.py): per cluster, as the CRD is.
+        self.pruning_schema = structural.pruning_schema(self.schema)
         subresources = _map(version.get("subresources"))
         self.status_enabled = isinstance(subresources.get("status"), dict)
         # ``has_status`` is per CRD here, not per class.

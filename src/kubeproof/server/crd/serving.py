@@ -8,25 +8,14 @@ in the same group is not served; ``controllers/crd.py`` reports that in its Name
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from kubeproof.server import errors
 from kubeproof.server.crd import definition
-from kubeproof.server.crd.resource import CustomResourceStrategy, resource_types
-from kubeproof.server.crd.structural import pruning_schema
+from kubeproof.server.crd.resource import resource_types
 from kubeproof.server.registry.base import Obj, ResourceType
 from kubeproof.server.registry.generic import Registry
 from kubeproof.server.store import Event
-
-#: Pruning schemas of served custom kinds by (group, version, kind), for the strict decoder
-#: (``server/fieldvalidation.py``). Shared by the clusters of a process: the last CRD registered wins.
-_SCHEMAS: dict[tuple[str, str, str], dict[str, Any]] = {}
-_SCHEMAS_LOCK = threading.Lock()
-
-
-def pruning_schema_for(group: str, version: str, kind: str) -> dict[str, Any] | None:
-    return _SCHEMAS.get((group, version, kind))
 
 
 def _names(crd: Obj) -> dict[str, Any]:
@@ -101,10 +90,6 @@ class CRDServing:
         rts = resource_types(crd)
         for rt in rts:
             self.registry.register(rt)
-            strategy = rt.strategy
-            assert isinstance(strategy, CustomResourceStrategy)
-            with _SCHEMAS_LOCK:
-                _SCHEMAS[(rt.group, rt.version, rt.kind)] = pruning_schema(strategy.schema)
         self.served[name] = (crd, rts)
 
     def unserve(self, name: str) -> None:

@@ -191,3 +191,11 @@ def test_invalid_list_options_are_422(api: API, ns: str, params: dict[str, str],
     assert status["message"] == f'ListOptions.meta.k8s.io "" is invalid: {message}'
     assert status["details"]["group"] == "meta.k8s.io"  # type: ignore[index]
     assert status["details"]["kind"] == "ListOptions"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("rv", ["abc", "+5", "1_0", " 5", "\u0663", "18446744073709551616", "-1"])
+def test_a_resource_version_go_cannot_parse_is_400(api: API, ns: str, rv: str) -> None:
+    """``strconv.ParseUint(rv, 10, 64)``: no sign, spaces, underscores, non-ASCII digits, nothing >= 2**64."""
+    status = status_of(api.get(f"/api/v1/namespaces/{ns}/configmaps" + query(resourceVersion=rv)), 400)
+    assert status["reason"] == "BadRequest"
+    assert status["message"] == f"invalid resource version: {rv}"

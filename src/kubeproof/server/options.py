@@ -52,13 +52,10 @@ def parse_int(query: Query, name: str) -> int | None:
 
 def parse_rv(value: str) -> int:
     """A resourceVersion the client sent; 400 when it is not one this server issued."""
-    try:
-        rv = int(value, 10)
-        if rv < 0:
-            raise ValueError
-        return rv
-    except ValueError:
-        raise errors.bad_request(f"invalid resource version: {value}") from None
+    # strconv.ParseUint(value, 10, 64): ASCII digits only (no sign, spaces or "_"), below 2**64.
+    if not (value.isascii() and value.isdigit()) or int(value) >= 2**64:
+        raise errors.bad_request(f"invalid resource version: {value}")
+    return int(value)
 
 
 @dataclass

@@ -8,19 +8,27 @@ for Python, checks ``exp``/``nbf``/``iss``/``aud`` itself and refuses ``alg: non
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import uuid
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 #: kube-apiserver's default ``--service-account-issuer`` (kind, kubeadm) and thus its API audience.
 DEFAULT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 ALGORITHM = "ES256"
+
+
+@functools.cache
+def _jwt() -> Any:
+    """PyJWT, imported when the first token is issued or checked (~50 ms of every cold start otherwise)."""
+    import jwt
+
+    return jwt
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ class TokenIssuer:
             "nbf": iat,
             "sub": f"system:serviceaccount:{namespace}:{name}",
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id}), exp
+        return _jwt().encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id}), exp
 
     def issue_legacy(self, namespace: str, name: str, uid: str, secret_name: str) -> str:
         """A never-expiring token for a ``kubernetes.io/service-account-token`` Secret (legacy claims)."""
@@ -79,10 +87,11 @@ class TokenIssuer:
             "kubernetes.io/serviceaccount/service-account.uid": uid,
             "sub": f"system:serviceaccount:{namespace}:{name}",
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id})
+        return _jwt().encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id})  # type: ignore[no-any-return]
 
     def validate(self, token: str, now: float) -> Claims | None:
         """The claims of a token this cluster signed and that is valid at ``now``; None otherwise."""
+        jwt = _jwt()
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})

@@ -23,11 +23,16 @@ from typing import Any
 
 from kubeproof.server.validation.field import FieldError, invalid
 
-celpy: Any
-try:  # a dependency; guarded so a broken install gives a clear 422 instead of an import error
-    import celpy
-except ImportError:  # pragma: no cover - depends on what is installed
-    celpy = None
+
+@functools.cache
+def _celpy() -> Any:
+    """cel-python, imported on the first CRD with rules (it costs ~60 ms of every cold start otherwise);
+    None when missing, so a broken install gives a clear 422 instead of an import error."""
+    try:
+        import celpy
+    except ImportError:  # pragma: no cover - depends on what is installed
+        return None
+    return celpy
 
 #: Functions of Kubernetes' CEL libraries that cel-python does not provide.
 _K8S_ONLY = re.compile(
@@ -68,12 +73,11 @@ class CELError(ValueError):
 
 @functools.cache
 def _environment() -> Any:
-    assert celpy is not None
-    return celpy.Environment()
+    return _celpy().Environment()
 
 
 def compile_rule(text: str) -> Any:
-    if celpy is None:
+    if _celpy() is None:
         raise CELError("CEL rules need the cel-python package (pip install cel-python)")
     unsupported = _K8S_ONLY.search(text)
     if unsupported:
@@ -164,7 +168,7 @@ def _error(path: str, value: Any, reason: str, message: str) -> FieldError:
 
 
 def _run(rule: Rule, value: Any, old: Any, has_old: bool, path: str) -> FieldError | None:
-    assert celpy is not None
+    celpy = _celpy()
     activation = {"self": celpy.json_to_cel(value)}
     if rule.transition:
         if not has_old:
@@ -212,7 +216,7 @@ def _walk(node: NodeRules, value: Any, old: Any, has_old: bool, path: str, errs:
 
 
 def evaluate(rules: NodeRules, obj: Any, old: Any) -> list[FieldError]:
-    if rules.empty() or celpy is None:
+    if rules.empty():
         return []
     errs: list[FieldError] = []
     root = rules

@@ -13,6 +13,14 @@ reach all of them before measuring, so every watch is registered when the measur
 Both clocks are this process's ``time.monotonic()``. Also reported: the POST latency with the 1,000
 watches open against the same POSTs with none, because the store offers each event to every watcher
 before the write's response goes out.
+
+Two shapes of the same 1,000 open watches are measured:
+
+- **fan-out**: every watch matches every change, so each write is delivered 1,000 times (the worst case:
+  the last watcher waits for the other 999 writes to go out);
+- **selective**: watch ``i`` has ``labelSelector=w in (i,all)`` and each change is labelled for one watch
+  (``w=<k>``, k spread over all of them), so each write is delivered once while 1,000 watches are open
+  and the other 999 must filter it out (the shape of many controllers each watching its own objects).
 """
 
 from __future__ import annotations
@@ -37,9 +45,11 @@ class _Conn:
         self.buf = bytearray()
 
 
-def _post_bytes(name: str) -> bytes:
-    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
-                       "data": {"n": name}}).encode()
+def _post_bytes(name: str, label: str | None = None) -> bytes:
+    meta: dict[str, Any] = {"name": name}
+    if label is not None:
+        meta["labels"] = {"w": label}
+    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"n": name}}).encode()
     head = (f"POST /api/v1/namespaces/{NAMESPACE}/configmaps HTTP/1.1\r\nHost: {HOST}\r\n"
             f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n")
@@ -59,11 +69,13 @@ def _response_complete(buf: bytearray) -> bool:
     raise RuntimeError("create response without content-length")
 
 
-def _open_watchers(port: int, rv: str, count: int) -> list[_Conn]:
-    request = (f"GET /api/v1/namespaces/{NAMESPACE}/configmaps?watch=1&resourceVersion={rv} HTTP/1.1\r\n"
-               f"Host: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: application/json\r\n\r\n").encode()
+def _open_watchers(port: int, rv: str, count: int, selective: bool) -> list[_Conn]:
     conns: list[_Conn] = []
-    for _ in range(count):
+    for i in range(count):
+        selector = f"&labelSelector=w+in+%28{i}%2Call%29" if selective else ""
+        request = (f"GET /api/v1/namespaces/{NAMESPACE}/configmaps?watch=1&resourceVersion={rv}{selector} "
+                   f"HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\n"
+                   f"Accept: application/json\r\n\r\n").encode()
         sock = socket.create_connection((HOST, port), timeout=10)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.sendall(request)
@@ -84,17 +96,19 @@ class _Loop:
         self.writer = writer
         self.ep.register(writer.sock.fileno(), select.EPOLLIN)
 
-    def change(self, name: str, timeout: float = 10.0) -> tuple[float, float, list[float]]:
-        """Create ``name``; return (sent, returned, receipt times of every watcher)."""
+    def change(self, name: str, timeout: float = 10.0, label: str | None = None,
+               expect: _Conn | None = None) -> tuple[float, float, list[float]]:
+        """Create ``name`` (labelled ``w=label``); return (sent, returned, receipt times of every watcher, or
+        of ``expect`` alone: then any other watcher receiving it is an error)."""
         marker = f'"name":"{name}"'.encode()
         writer, writer_fd = self.writer, self.writer.sock.fileno()
         writer.buf.clear()
         received: dict[int, float] = {}
         returned = 0.0
         sent = time.monotonic()
-        writer.sock.sendall(_post_bytes(name))
+        writer.sock.sendall(_post_bytes(name, label))
         deadline = sent + timeout
-        total = len(self.by_fd)
+        total = len(self.by_fd) if expect is None else 1
         while (len(received) < total or not returned) and time.monotonic() < deadline:
             events = self.ep.poll(1.0)
             # The writer first: a watcher's bytes read in the same batch must not count as arriving earlier.
@@ -112,6 +126,8 @@ class _Loop:
                     raise RuntimeError("a watch stream ended early")
                 conn.buf += data
                 if fd not in received and marker in conn.buf:
+                    if expect is not None and conn is not expect:
+                        raise RuntimeError(f"{name} reached a watch whose selector does not match it")
                     received[fd] = now
                     conn.buf.clear()
         if len(received) < total or not returned:
@@ -122,8 +138,9 @@ class _Loop:
         self.ep.close()
 
 
-def measure(watchers_count: int, changes: int) -> dict[str, Any]:
-    """One fresh server, ``watchers_count`` watches, ``changes`` creates one after another."""
+def measure(watchers_count: int, changes: int, selective: bool = False) -> dict[str, Any]:
+    """One fresh server, ``watchers_count`` watches, ``changes`` creates one after another; ``selective``:
+    each change matches one watch (see the module's docstring)."""
     kp = kubeproof_server(tls=False).start()
     try:
         client = Client(kp.port)
@@ -141,10 +158,10 @@ def measure(watchers_count: int, changes: int) -> dict[str, Any]:
         rv = client.must("GET", f"/api/v1/namespaces/{NAMESPACE}/configmaps")["metadata"]["resourceVersion"]
         client.close()
         opened = time.perf_counter()
-        watchers = _open_watchers(kp.port, rv, watchers_count)
+        watchers = _open_watchers(kp.port, rv, watchers_count, selective)
         loop = _Loop(watchers, writer)
         try:
-            loop.change("warm-00000", timeout=60.0)
+            loop.change("warm-00000", timeout=60.0, label="all" if selective else None)
             ready = time.perf_counter() - opened
             latencies: list[float] = []
             from_sent: list[float] = []
@@ -152,7 +169,11 @@ def measure(watchers_count: int, changes: int) -> dict[str, Any]:
             first: list[float] = []
             last: list[float] = []
             for i in range(changes):
-                sent, returned, receipts = loop.change(f"ev-{i:05d}")
+                if selective:
+                    k = (i * 7919) % watchers_count  # spread over the watches
+                    sent, returned, receipts = loop.change(f"ev-{i:05d}", label=str(k), expect=watchers[k])
+                else:
+                    sent, returned, receipts = loop.change(f"ev-{i:05d}")
                 writes.append(returned - sent)
                 latencies.extend(max(0.0, t - returned) for t in receipts)
                 from_sent.extend(t - sent for t in receipts)
@@ -167,9 +188,11 @@ def measure(watchers_count: int, changes: int) -> dict[str, Any]:
         stop_start = time.perf_counter()
         kp.stop()
         stop_seconds = time.perf_counter() - stop_start
-    log(f"  watch: {changes} changes x {watchers_count} watchers: p50 {percentile(latencies, 50) * 1000:.2f} ms, "
+    shape = "selective" if selective else "fan-out"
+    log(f"  watch ({shape}): {changes} changes x {watchers_count} watchers: p50 {percentile(latencies, 50) * 1000:.2f} ms, "
         f"p99 {percentile(latencies, 99) * 1000:.2f} ms")
     return {
+        "shape": shape,
         "watchers": watchers_count,
         "changes": changes,
         "samples": len(latencies),
@@ -191,4 +214,5 @@ def run(quick: bool) -> dict[str, Any]:
     smaller = measure(100, changes)
     result = measure(WATCHERS, changes)
     result["with_100_watchers"] = smaller
+    result["selective"] = measure(WATCHERS, changes * 5, selective=True)
     return result

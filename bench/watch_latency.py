@@ -189,7 +189,8 @@ def measure(watchers_count: int, changes: int, selective: bool = False) -> dict[
         kp.stop()
         stop_seconds = time.perf_counter() - stop_start
     shape = "selective" if selective else "fan-out"
-    log(f"  watch ({shape}): {changes} changes x {watchers_count} watchers: p50 {percentile(latencies, 50) * 1000:.2f} ms, "
+    p50 = percentile(latencies, 50) * 1000
+    log(f"  watch ({shape}): {changes} changes x {watchers_count} watchers: p50 {p50:.2f} ms, "
         f"p99 {percentile(latencies, 99) * 1000:.2f} ms")
     return {
         "shape": shape,

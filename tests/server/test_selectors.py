@@ -648,3 +648,20 @@ def test_cluster_scoped_custom_resource_rejects_namespace() -> None:
     with pytest.raises(StatusError) as info:
         check_field_labels(parse_field_selector("metadata.namespace=x"), ["metadata.name"], True)
     assert info.value.message == "field label not supported: metadata.namespace"
+
+
+@pytest.mark.parametrize("text", [
+    "", "a", "!a", "a=1", "a==1", "a!=1", "a in (1,2)", "a notin (1,2)", "a in ()", "a=", "a!=",
+    "a>1", "a<1", "a=1,b", "a=1,!b", "a in (1,2),b notin (3),c", "a=1,a!=2",
+])
+def test_the_compiled_selector_agrees_with_matches(text: str) -> None:
+    """The closure list and watch use (``compile``) decides exactly as ``matches``."""
+    selector = parse_label_selector(text)
+    compiled = selector.compile()
+    label_sets: list[dict[str, str]] = [
+        {}, {"a": "1"}, {"a": "2"}, {"a": "3"}, {"a": ""}, {"b": "3"}, {"a": "1", "b": "3"},
+        {"a": "1", "b": "4", "c": ""}, {"a": "2", "c": "x"}, {"a": "0"}, {"a": "x"},
+    ]
+    for labels in label_sets:
+        assert compiled(labels) == selector.matches(labels), (text, labels)
+    assert LabelSelector.nothing().compile()({"a": "1"}) is False

@@ -304,13 +304,17 @@ class Registry:
         if labels.empty and fields.empty:
             return lambda obj: True
         strategy = rt.strategy
+        label_match = labels.compile()
+        if fields.empty:
+            def match_labels(obj: Obj) -> bool:
+                return label_match((obj.get("metadata") or {}).get("labels") or {})
+
+            return match_labels
 
         def match(obj: Obj) -> bool:
             meta = obj.get("metadata") or {}
-            if not labels.empty and not labels.matches(meta.get("labels") or {}):
+            if not label_match(meta.get("labels") or {}):
                 return False
-            if fields.empty:
-                return True
             values = strategy.field_values(obj)
             values["metadata.name"] = meta.get("name") or ""
             values["metadata.namespace"] = meta.get("namespace") or ""

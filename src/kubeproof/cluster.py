@@ -101,6 +101,11 @@ class _Server(uvicorn.Server):
             transport = getattr(connection, "transport", None)
             if transport is not None:
                 transport.abort()
+        # Open watches and log follows end by themselves once Cluster.stop has told them to; waiting a
+        # moment for them keeps uvicorn from logging each one as cancelled ("Exception in ASGI application").
+        running = [task for task in self.server_state.tasks if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=1.0)
 
 
 class Cluster:

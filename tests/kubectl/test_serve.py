@@ -46,6 +46,7 @@ def test_serve_stops_on_ctrl_c_with_a_watch_open(tmp_path: Path) -> None:
         code, out, err = server.stop()
         assert code == 0, err
         assert out.splitlines()[-1] == "stopped."
+        assert "Exception in ASGI application" not in err  # the open watch ended, it was not cancelled
     finally:
         watching.kill()
         server.process.kill()

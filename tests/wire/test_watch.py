@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -256,3 +257,29 @@ def test_legacy_watch_path_prefix(api: API, ns: str) -> None:
         assert watch.status == 200
         created = api.create_configmap(ns, "prefixed")
         assert watch.next_event() == {"type": "ADDED", "object": created}
+
+
+def test_stopping_a_cluster_ends_open_watches_without_errors() -> None:
+    """Cluster.stop tells open watches to end and waits for them: none is cancelled mid-stream, which
+    uvicorn would log as "Exception in ASGI application" (on its own logger, which does not propagate)."""
+    own = Cluster(tls=False, controllers=[])
+    own.start()
+    api = API(own.host, own.port, own.token)
+    watches = [api.watch("/api/v1/namespaces" + query(watch=True)) for _ in range(50)]
+    logged: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = logged.append  # type: ignore[method-assign]
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(handler)
+    try:
+        for watch in watches:
+            assert watch.next_event()["type"] == "ADDED"  # the stream is open and serving
+        own.stop()
+        assert [r.getMessage() for r in logged] == []
+        for watch in watches:
+            watch.read_to_end()  # the server ended each stream
+    finally:
+        uvicorn_log.removeHandler(handler)
+        for watch in watches:
+            watch.close()
+        own.stop()

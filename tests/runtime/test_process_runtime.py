@@ -306,6 +306,34 @@ def test_log_options_and_follow(namespace: str, runtime: ProcessRuntime, started
     assert asyncio.run(asyncio.wait_for(follow(), 30)) == [b"line-2\n", b"after-the-request\n", b"got SIGTERM\n"]
 
 
+def test_a_follow_starts_where_the_log_was_when_it_was_asked_for(namespace: str, runtime: ProcessRuntime,
+                                                                 started: list[Started]) -> None:
+    """``tailLines=0``: the stream starts at the end of the log at the request, not at the first read, so a
+    line written once the client has the response headers is never skipped (a flake of the log tests)."""
+    pod = Started(runtime, namespace, {"containers": [worker()]})
+    started.append(pod)
+    pod.wait_ready()
+    pod.get("/say?text=before-asking")
+
+    def log_lines() -> list[str]:
+        return runtime.read_log(pod.uid, "web", LogOptions()).decode().splitlines()
+
+    eventually(log_lines, matcher=lambda lines: "before-asking" in lines, timeout=30, description="the first line")
+    gone = asyncio.Event()
+    stream = runtime.follow_log(pod.uid, "web", LogOptions(tail_lines=0), False, gone)
+    pod.get("/say?text=after-asking")
+    eventually(log_lines, matcher=lambda lines: "after-asking" in lines, timeout=30, description="the second line")
+
+    async def first_chunk() -> bytes:
+        try:
+            return await anext(stream)
+        finally:
+            gone.set()
+            await stream.aclose()
+
+    assert asyncio.run(asyncio.wait_for(first_chunk(), 30)) == b"after-asking\n"
+
+
 def test_unmapped_containers_in_a_process_backed_pod_are_simulated(namespace: str, runtime: ProcessRuntime,
                                                                    started: list[Started]) -> None:
     pod = Started(runtime, namespace, {"containers": [worker(), {"name": "sidecar", "image": "busybox:1.36"}]})

@@ -708,23 +708,22 @@ class ProcessRuntime:
         """The log as it grows, until that container instance ends or ``gone`` is set (iterate on any
         loop). Raises ``LogError`` at once when there is no such log."""
         c, instance = self._log_target(uid, container, previous)
-        return self._follow(c, instance, self._log_path(self._pods[uid], c, instance), options, gone)
+        path = self._log_path(self._pods[uid], c, instance)
+        # Where the stream starts is fixed now, before the response's headers go out: a line written
+        # after the client has them is in the stream (read lazily, ``tailLines=0`` could skip it).
+        entries, offset = read_entries(path, options, 0)
+        return self._follow(c, instance, path, options, gone, entries, offset)
 
-    async def _follow(self, c: _Container, instance: int, path: Path, options: LogOptions,
-                      gone: asyncio.Event) -> AsyncGenerator[bytes, None]:
+    async def _follow(self, c: _Container, instance: int, path: Path, options: LogOptions, gone: asyncio.Event,
+                      entries: list[bytes], offset: int) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
         waiter = (loop, wake)
         c.waiters.add(waiter)
         budget = options.limit_bytes
-        offset = 0
-        first = options
+        later = LogOptions(timestamps=options.timestamps, since=options.since)
         try:
-            while not gone.is_set():
-                wake.clear()
-                live = c.live_instance == instance
-                entries, offset = read_entries(path, first, offset)
-                first = LogOptions(timestamps=options.timestamps, since=options.since)
+            while True:
                 for chunk in entries:
                     if budget is not None:
                         chunk = chunk[:budget]
@@ -733,6 +732,13 @@ class ProcessRuntime:
                         yield chunk
                     if budget is not None and budget <= 0:
                         return
+                if gone.is_set():
+                    return
+                wake.clear()
+                live = c.live_instance == instance
+                entries, offset = read_entries(path, later, offset)
+                if entries:
+                    continue
                 if not live:
                     return
                 gone_task = asyncio.ensure_future(gone.wait())

@@ -200,6 +200,25 @@ def test_timeout_ends_the_stream_with_a_bookmark(api: API, ns: str) -> None:
     assert set(event["object"]) == {"kind", "apiVersion", "metadata"}
 
 
+def test_periodic_bookmarks_between_events_until_the_timeout(api: API, ns: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bookmarks keep coming while events flow, and the stream still ends at timeoutSeconds."""
+    from kubeproof.server.watch import WatchStream
+
+    monkeypatch.setattr(WatchStream, "bookmark_interval", 0.1)
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    rv = api.get(path).json()["metadata"]["resourceVersion"]
+    with api.watch(path + query(watch=1, resourceVersion=rv, allowWatchBookmarks="true", timeoutSeconds=3)) as w:
+        assert w.next_event()["type"] == "BOOKMARK"
+        created = api.create_configmap(ns, "between")
+        events = w.events_until(lambda e: e["type"] == "ADDED")
+        assert events[-1]["object"]["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+        assert w.next_event()["type"] == "BOOKMARK"  # bookmarks resume after the event
+        rest = [json.loads(line) for line in w.read_to_end()]  # ends at the timeout
+    assert {e["type"] for e in rest} <= {"BOOKMARK"}
+    assert int(rest[-1]["object"]["metadata"]["resourceVersion"]) >= int(created["metadata"]["resourceVersion"])
+
+
 def test_timeout_without_bookmarks_just_ends(api: API, ns: str) -> None:
     path = f"/api/v1/namespaces/{ns}/configmaps"
     rv = api.get(path).json()["metadata"]["resourceVersion"]

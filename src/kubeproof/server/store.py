@@ -261,6 +261,8 @@ class QueueSubscriber(Subscriber):
         self.accept = accept
         self._loop_thread = threading.get_ident()
         self._wake: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
         #: Items handed to the loop from another thread but not yet buffered.
         self.in_flight = 0
 
@@ -291,17 +293,34 @@ class QueueSubscriber(Subscriber):
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
 
-    async def wait(self, timeout: float) -> None:
-        """Return when items are buffered, ``wake()`` is called, or ``timeout`` seconds pass."""
+    async def wait_until(self, when: float) -> None:
+        """Return when items are buffered, ``wake()`` is called, or ``time.monotonic()`` reaches ``when``.
+
+        Waits with the same deadline share one timer: a stream that wakes for every event does not
+        schedule and cancel a timer each time (with 1,000 watches that was a sixth of a fan-out's cost).
+        """
         if self.items:
             return
+        if self._timer is None or self._timer_when != when:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_when = when
+            self._timer = self.loop.call_later(max(0.0, when - time.monotonic()), self._deadline_reached)
         self._wake = self.loop.create_future()
-        timer = self.loop.call_later(max(0.0, timeout), self.wake)
         try:
             await self._wake
         finally:
-            timer.cancel()
             self._wake = None
+
+    def _deadline_reached(self) -> None:
+        self._timer = None
+        self.wake()
+
+    def close(self) -> None:
+        """Drop the pending timer (a closed stream must not hold itself alive until its deadline)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 def iter_keys(objs: Iterable[Obj]) -> list[Key]:

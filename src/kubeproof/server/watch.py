@@ -166,7 +166,7 @@ class WatchStream:
                         return
                     if self.hooks.drop(self.rt):
                         return
-                    await subscriber.wait(min(deadline, next_bookmark) - now)
+                    await subscriber.wait_until(min(deadline, next_bookmark))
                     if disconnected.is_set():
                         return
                     if not subscriber.items:
@@ -196,4 +196,5 @@ class WatchStream:
             finally:
                 waiter.cancel()
         finally:
+            subscriber.close()
             store.unsubscribe(self.rt.key, subscriber)

@@ -356,9 +356,72 @@ async def test_unknown_group_version_and_unacceptable_types(server: Server) -> N
 # -- /openapi/v2 ------------------------------------------------------------------------------------------------------
 
 
-async def test_v2_is_json_only(server: Server) -> None:
-    protobuf = await server.request("GET", "/openapi/v2", accept="application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
-    assert protobuf.status == 404 and protobuf.body == b"404 page not found\n"
+def _fields(data: bytes) -> list[tuple[int, Any]]:
+    """The (number, value) pairs of a protobuf message: ints for varints, bytes for the rest."""
+    out: list[tuple[int, Any]] = []
+    pos = 0
+
+    def varint() -> int:
+        nonlocal pos
+        shift = value = 0
+        while True:
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    while pos < len(data):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            out.append((number, varint()))
+        elif wire == 1:
+            out.append((number, data[pos:pos + 8]))
+            pos += 8
+        else:
+            assert wire == 2, wire
+            size = varint()
+            out.append((number, data[pos:pos + size]))
+            pos += size
+    return out
+
+
+def _field(data: bytes, number: int) -> Any:
+    return next(v for n, v in _fields(data) if n == number)
+
+
+def _named(data: bytes, number: int) -> dict[str, bytes]:
+    """``repeated Named<X> = number`` as a dict (name = 1, value = 2)."""
+    return {_field(item, 1).decode(): _field(item, 2) for n, item in _fields(data) if n == number}
+
+
+async def test_v2_in_protobuf_holds_the_json_document(server: Server) -> None:
+    """client-go asks only for gnostic's protobuf; both spellings get the one Go's mime parser accepts."""
+    doc = (await server.request("GET", "/openapi/v2", accept="application/json")).json()
+    for accept in ("application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+                   "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"):
+        reply = await server.request("GET", "/openapi/v2", accept=accept)
+        assert reply.status == 200
+        assert reply.header("content-type") == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+        assert reply.header("etag") == f'"{hashlib.sha512(reply.body).hexdigest().upper()}"'
+    pb = reply.body
+    assert _field(pb, 1) == b"2.0"
+    assert _field(_field(pb, 2), 1) == b"Kubernetes"
+    paths = _named(_field(pb, 8), 2)
+    assert list(paths) == list(doc["paths"])
+    assert list(_named(_field(pb, 9), 1)) == list(doc["definitions"])
+    # The PATCH (field 8) of deployments carries its GVK as an x- extension whose Any.yaml is JSON.
+    patch = _field(paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"], 8)
+    extensions = _named(patch, 13)
+    assert json.loads(_field(extensions["x-kubernetes-group-version-kind"], 2)) == {
+        "group": "apps", "kind": "Deployment", "version": "v1"}
+    unacceptable = await server.request("GET", "/openapi/v2", accept="text/html")
+    assert unacceptable.status == 406
+
+
+async def test_v2_in_json(server: Server) -> None:
     reply = await server.request("GET", "/openapi/v2", accept="application/json")
     assert reply.status == 200 and reply.header("content-type") == "application/json"
     doc = reply.json()

@@ -14,9 +14,9 @@ appear) and from the Kubernetes 1.37 definitions in :mod:`kubeproof.server.schem
   transitive closure of the definitions they use. A ``hash`` that does not match answers 301 to the
   current one; a matching hash adds ``Cache-Control: public, immutable`` (``handler3.HandleGroupVersion``).
   An unknown group-version is a bare 404 (``kube-aggregator``'s ``specProxier.handleGroupVersion``).
-* ``GET /openapi/v2``: Swagger 2.0 JSON when the client accepts JSON. client-go only ever asks for the
-  protobuf form, which is not implemented: a protobuf-only Accept gets a plain 404, which kubectl treats
-  as "no OpenAPI v2" (it uses v3 for validation, ``explain`` and client-side apply).
+* ``GET /openapi/v2``: Swagger 2.0, as JSON or as gnostic's protobuf (``server/openapi_v2pb.py``), the only
+  form client-go asks for. kubectl reads it for kinds whose v3 document has no PATCH operation (the review
+  APIs): its field-validation check falls back to v2 and validates on the client with the v2 schemas.
 
 Documents are cached per registry and rebuilt when the set of served resources changes. The schema file
 is loaded on the first request that needs it, never at server start.
@@ -806,6 +806,7 @@ class _Cache:
     docs: dict[str, _Document] = field(default_factory=dict)
     index: bytes | None = None
     v2: bytes | None = None
+    v2_protobuf: bytes | None = None
 
 
 _caches: weakref.WeakKeyDictionary[Registry, _Cache] = weakref.WeakKeyDictionary()
@@ -872,6 +873,16 @@ def swagger(registry: Registry) -> bytes:
     if cache.v2 is None:
         cache.v2 = orjson.dumps(build_v2(resources))
     return cache.v2
+
+
+def swagger_protobuf(registry: Registry) -> bytes:
+    """The Swagger document as gnostic's protobuf, the only form client-go asks for (server/openapi_v2pb.py)."""
+    from kubeproof.server import openapi_v2pb
+
+    cache, _ = _state(registry)
+    if cache.v2_protobuf is None:
+        cache.v2_protobuf = openapi_v2pb.document(orjson.loads(swagger(registry)))
+    return cache.v2_protobuf
 
 
 def _accept_clauses(accept: str) -> list[tuple[str, str]]:
@@ -952,12 +963,15 @@ def document(registry: Registry, path: str, query: dict[str, list[str]], accept:
         return 200, body, "application/json", headers
     if path == "/openapi/v2":
         media = _negotiate(accept, ["application/json", V2_PROTOBUF, V2_PROTOBUF_NEW])
-        if media != "application/json":
-            return None  # protobuf v2 is not implemented; kubectl takes a 404 as "no v2"
-        body = swagger(registry)
+        if media is None:
+            return 406, b"", "", {}
+        if media == "application/json":
+            body = swagger(registry)
+        else:  # kube-openapi answers both protobuf spellings with the one Go's mime parser accepts
+            body, media = swagger_protobuf(registry), V2_PROTOBUF_NEW
         etag = hashlib.sha512(body).hexdigest().upper()
         cache, _ = _state(registry)
-        return 200, body, "application/json", {
+        return 200, body, media, {
             "Etag": f'"{etag}"', "Accept-Ranges": "bytes", "Last-Modified": _http_date(cache.last_modified),
         }
     return None

@@ -31,7 +31,6 @@ def ns(served: Served) -> Iterator[str]:
     its own); deleted without waiting afterwards."""
     name = unique("ns")
     manifest = json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    # --validate=false: client-side validation needs /openapi, which arrives in a later issue.
-    served.kubectl("create", "-f", "-", "--validate=false", input=manifest)
+    served.kubectl("create", "-f", "-", input=manifest)
     yield name
     served.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found")

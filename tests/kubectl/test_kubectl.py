@@ -27,8 +27,7 @@ def _json(proc: Any) -> Any:
 def _configmap(served: Served, ns: str, name: str, **extra: Any) -> None:
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns, **extra},
             "data": {"k": "v1"}}
-    # --validate=false: client-side validation needs /openapi, which arrives in a later issue.
-    served.kubectl("create", "-f", "-", "--validate=false", input=json.dumps(body))
+    served.kubectl("create", "-f", "-", input=json.dumps(body))
 
 
 def _watch_list_established(process: Process) -> str:
@@ -151,8 +150,7 @@ spec:
 def _create_manifest(served: Served, ns: str, tmp_path: Path) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(MANIFEST.format(ns=ns))
-    # --validate=false: client-side validation needs /openapi, which arrives in a later issue.
-    proc = served.kubectl("create", "-f", str(path), "--validate=false")
+    proc = served.kubectl("create", "-f", str(path))
     assert proc.stdout.splitlines() == [
         "configmap/settings created",
         "secret/credentials created",
@@ -176,15 +174,15 @@ def test_create_from_manifest(served: Served, ns: str, tmp_path: Path) -> None:
     assert deployment["metadata"]["generation"] == 1
     assert deployment["spec"]["replicas"] == 2
 
-    again = served.kubectl("create", "-f", str(tmp_path / "app.yaml"), "--validate=false", check=False)
+    again = served.kubectl("create", "-f", str(tmp_path / "app.yaml"), check=False)
     assert again.returncode == 1
     assert f'Error from server (AlreadyExists): error when creating "{tmp_path / "app.yaml"}": ' \
            'configmaps "settings" already exists' in again.stderr
 
 
 def test_create_with_kubectl_default_validation(served: Served, ns: str, tmp_path: Path) -> None:
-    """Without ``--validate=false`` kubectl first reads /openapi (reference §0.3); the other tests in this
-    file pass the flag so that they do not depend on it."""
+    """Without ``--validate=false`` kubectl first reads /openapi (reference §0.3) to check that the server
+    validates fields; none of the tests in this file turns that off."""
     path = tmp_path / "app.yaml"
     path.write_text(MANIFEST.format(ns=ns))
     proc = served.kubectl("create", "-f", str(path), check=False)

@@ -62,8 +62,7 @@ def test_serve_http_works_with_kubectl(tmp_path: Path) -> None:
         assert "namespace/kube-system" in server.kubectl("get", "ns", "-o", "name").stdout.split()
         name = unique("cm")
         manifest = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1"}})
-        # --validate=false: client-side validation needs /openapi, which arrives in a later issue.
-        server.kubectl("create", "-f", "-", "--validate=false", input=manifest)
+        server.kubectl("create", "-f", "-", input=manifest)
         assert server.kubectl("get", "cm", name, "-o", "jsonpath={.data.a}").stdout == "1"
         waiting = server.kubectl_bg("wait", f"cm/{name}", "--for=delete", "--timeout=60s")
         server.kubectl("delete", "cm", name)

@@ -200,6 +200,12 @@ class ProcessRuntime:
                     asyncio.set_event_loop(loop)
                     loop.call_soon(ready.set)
                     loop.run_forever()
+                    # Tasks still pending (the probe loops of stopped pods) end here rather than being
+                    # destroyed with the loop ("Task was destroyed but it is pending!" at exit).
+                    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                    for task in pending:
+                        task.cancel()
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
                     loop.run_until_complete(loop.shutdown_asyncgens())
                     loop.close()
 

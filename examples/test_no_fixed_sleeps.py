@@ -1,4 +1,4 @@
-"""Fixed sleeps: ``time.sleep(5)`` before an assertion passes on a laptop and fails on a loaded CI runner.
+"""Fixed sleeps: five seconds of sleep before an assertion pass on a laptop and fail on a loaded CI runner.
 
 Wait on the state itself instead: watch-based waits for objects (they see every state, even one that has
 already passed) and ``eventually``/``consistently`` for anything else. A wait that passes returns at
@@ -22,7 +22,7 @@ def deployment(name: str, replicas: int) -> dict[str, Any]:
 
 def test_wait_for_the_condition_not_for_time(kube: Kube, namespace: str) -> None:
     created = kube.create(deployment("web", replicas=2))
-    # Replaces the flaky pattern `time.sleep(5); assert get_status()["availableReplicas"] == 2`:
+    # Instead of sleeping five seconds, then asserting that availableReplicas is 2:
     kube.wait_for_condition(created, "Available", timeout=60)  # for the current generation, not an old one
     kube.wait_for_jsonpath(created, "{.status.readyReplicas}", 2, timeout=60)
 

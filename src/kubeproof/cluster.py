@@ -32,6 +32,7 @@ from kubeproof.controllers.kubelet import KubeletController, KubeletSettings
 from kubeproof.controllers.nodes import NodeSpec, ensure_nodes
 from kubeproof.controllers.serviceaccount import ServiceAccountController
 from kubeproof.faults import FaultInjector
+from kubeproof.loops import close_loop
 from kubeproof.runtime import ImageMap, ProcessRuntime
 from kubeproof.runtime.podenv import registry_lookup
 from kubeproof.server.apiserver_endpoints import publish_kubernetes_service
@@ -291,12 +292,7 @@ class Cluster:
                 failure.append(exc)
                 ready.set()
             finally:
-                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for task in pending:
-                    task.cancel()
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
+                close_loop(loop)
 
         self._thread = threading.Thread(target=run, name=f"kubeproof-{self.name}", daemon=True)
         self._thread.start()

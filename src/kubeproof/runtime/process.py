@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from kubeproof.loops import close_loop
 from kubeproof.runtime import probes
 from kubeproof.runtime.images import ImageMap
 from kubeproof.runtime.logs import LogOptions, LogWriter, read_entries
@@ -200,14 +201,7 @@ class ProcessRuntime:
                     asyncio.set_event_loop(loop)
                     loop.call_soon(ready.set)
                     loop.run_forever()
-                    # Tasks still pending (the probe loops of stopped pods) end here rather than being
-                    # destroyed with the loop ("Task was destroyed but it is pending!" at exit).
-                    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                    for task in pending:
-                        task.cancel()
-                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                    loop.run_until_complete(loop.shutdown_asyncgens())
-                    loop.close()
+                    close_loop(loop)  # the probe loops of stopped pods may still be pending
 
                 self._thread = threading.Thread(target=run, name="kubeproof-process-runtime", daemon=True)
                 self._thread.start()

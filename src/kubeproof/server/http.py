@@ -8,9 +8,10 @@ the generic registry. Errors leave as ``Status`` objects; unknown paths get Go's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -413,30 +414,37 @@ class APIServer:
         if info.rt.stored_as is not None:
             encoder = converting_encoder(encoder, info.rt)  # events.k8s.io/v1 Events are stored as core/v1
         stream = WatchStream(self.registry, info.rt, info.namespace, opts, self.watch_hooks, encode=encoder)
-        disconnected = asyncio.Event()
-        self.open_streams.add(disconnected)
-
-        async def wait_disconnect() -> None:
-            while True:
-                message = await request.receive()
-                if message["type"] == "http.disconnect":
-                    disconnected.set()
-                    return
-
-        watcher = asyncio.ensure_future(wait_disconnect())
-        try:
-            await out.start_stream(200, "application/json")
+        async with self.streaming(request, out, "application/json") as disconnected:
 
             async def send(data: bytes) -> None:
                 if not disconnected.is_set():
                     await out.chunk(data)
 
             await stream.run(send, disconnected)
+
+    @contextlib.asynccontextmanager
+    async def streaming(self, request: Request, out: Responder, content_type: str,
+                        gone: asyncio.Event | None = None) -> AsyncIterator[asyncio.Event]:
+        """A chunked 200 response (watches, followed logs). The event it yields (``gone``, or a new one) is
+        set when the client disconnects or ``Cluster.stop`` ends the open streams; the response is ended
+        either way."""
+        gone = gone or asyncio.Event()
+        self.open_streams.add(gone)
+
+        async def wait_disconnect() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(wait_disconnect())
+        try:
+            await out.start_stream(200, content_type)
+            yield gone
         except OSError:
             pass  # the client went away mid-write
         finally:
             watcher.cancel()
-            self.open_streams.discard(disconnected)
+            self.open_streams.discard(gone)
             await out.end_stream()
 
     async def patch(self, request: Request, out: Responder, info: ResourceRequest) -> None:

@@ -126,26 +126,11 @@ async def serve(api: APIServer, request: Request, out: Responder, info: Resource
         chunks = source.follow_log(uid, container, options, previous, gone)
     except LogError as exc:
         raise errors.bad_request(str(exc)) from None
-    api.open_streams.add(gone)
-
-    async def wait_disconnect() -> None:
-        while True:
-            message = await request.receive()
-            if message["type"] == "http.disconnect":
-                gone.set()
-                return
-
-    watcher = asyncio.ensure_future(wait_disconnect())
-    try:
-        await out.start_stream(200, "text/plain")
-        async for chunk in chunks:
-            if gone.is_set():
-                break
-            await out.chunk(chunk)
-    except OSError:
-        pass  # the client went away mid-write
-    finally:
-        watcher.cancel()
-        api.open_streams.discard(gone)
-        await chunks.aclose()
-        await out.end_stream()
+    async with api.streaming(request, out, "text/plain", gone):
+        try:
+            async for chunk in chunks:
+                if gone.is_set():
+                    break
+                await out.chunk(chunk)
+        finally:
+            await chunks.aclose()

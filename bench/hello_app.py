@@ -1,7 +1,8 @@
 """The throughput ceiling: a bare hello-world ASGI app on the stack kubeproof uses.
 
-Same uvicorn settings as ``kubeproof.cluster.Cluster.start`` (httptools, asyncio loop, no access log,
-no lifespan, a pre-bound socket with TCP_NODELAY) and the same response shape (a start message with
+Same uvicorn settings as ``kubeproof.cluster.Cluster.start`` (kubeproof's httptools protocol that writes
+a response's head and body together, the same event loop, no access log, no lifespan, a pre-bound
+socket with TCP_NODELAY) and the same response shape (a start message with
 content-type, content-length and cache-control, then one body message), so the difference to kubeproof's
 gets/s is the cost of kubeproof's own request handling. Prints ``listening on <url>`` when ready.
 
@@ -19,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from kubeproof.loops import close_loop, new_server_loop
+from kubeproof.server.protocol import CoalescingHttpToolsProtocol
 
 Message = MutableMapping[str, Any]
 
@@ -71,14 +75,17 @@ def main() -> None:
             lifespan="off",
             log_level="warning",
             access_log=False,
-            http="httptools",
-            loop="asyncio",
+            http=CoalescingHttpToolsProtocol,
             timeout_keep_alive=120,
             timeout_graceful_shutdown=2,
             backlog=1024,
             **kwargs,
         )
-        _Server(config).run(sockets=[sock])
+        loop = new_server_loop()
+        try:
+            loop.run_until_complete(_Server(config).serve(sockets=[sock]))
+        finally:
+            close_loop(loop)
     sys.exit(0)
 
 

@@ -32,7 +32,7 @@ from kubeproof.controllers.kubelet import KubeletController, KubeletSettings
 from kubeproof.controllers.nodes import NodeSpec, ensure_nodes
 from kubeproof.controllers.serviceaccount import ServiceAccountController
 from kubeproof.faults import FaultInjector
-from kubeproof.loops import close_loop
+from kubeproof.loops import close_loop, new_server_loop
 from kubeproof.runtime import ImageMap, ProcessRuntime
 from kubeproof.runtime.podenv import registry_lookup
 from kubeproof.server.apiserver_endpoints import publish_kubernetes_service
@@ -262,12 +262,14 @@ class Cluster:
                              "ssl_ca_certs": str(files.ca_path), "ssl_cert_reqs": ssl.CERT_OPTIONAL}
         self.write_kubeconfig(self._kubeconfig_path)
         self._publish_self()
+        from kubeproof.server.protocol import CoalescingHttpToolsProtocol  # imports uvicorn's protocols
+
         config = uvicorn.Config(
             self.api,
             lifespan="off",
             log_level="warning",
             access_log=False,
-            http="httptools",
+            http=CoalescingHttpToolsProtocol,
             loop="asyncio",
             timeout_keep_alive=120,
             timeout_graceful_shutdown=2,
@@ -279,7 +281,7 @@ class Cluster:
         failure: list[BaseException] = []
 
         def run() -> None:
-            loop = asyncio.new_event_loop()
+            loop = new_server_loop()
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
@@ -59,7 +60,9 @@ MAX_BODY_BYTES = 3 * 1024 * 1024
 MAX_HEADER_BYTES = (1 << 20) + 4096
 NAMESPACE_SUBRESOURCES = {"status", "finalize"}
 HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
+HEALTH_PREFIXES = tuple(p + "/" for p in HEALTH_PATHS)
 AGGREGATED = ("APIGroupDiscoveryList", "apidiscovery.k8s.io", "v2")
+AGGREGATED_TRANSFORMS = frozenset({AGGREGATED})
 INPUT_MEDIA_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
 
 
@@ -137,15 +140,16 @@ class APIServer:
         if scope["type"] != "http":
             return
         self.request_count += 1
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        raw_query = scope.get("query_string", b"").decode("latin-1")
+        raw_headers = scope["headers"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
+        raw_query = scope.get("query_string", b"")
         request = Request(
             method=scope["method"],
             path=scope["path"],
-            query=parse_qs(raw_query, keep_blank_values=True),
+            query=parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {},
             headers=headers,
             receive=receive,
-            raw_headers=list(scope["headers"]),
+            raw_headers=raw_headers,
         )
         responder = Responder(send, request)
         if header_bytes(scope) > MAX_HEADER_BYTES:
@@ -180,7 +184,7 @@ class APIServer:
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/")
         self.authenticate(request)
-        if path in HEALTH_PATHS or any(path.startswith(p + "/") for p in HEALTH_PATHS):
+        if path in HEALTH_PATHS or path.startswith(HEALTH_PREFIXES):
             await out.plain(200, b"ok")
             return
         if path == "/version":
@@ -237,7 +241,7 @@ class APIServer:
     async def discovery_root(self, request: Request, out: Responder, core: bool) -> None:
         if request.method != "GET":
             raise errors.method_not_supported("", "", request.method.lower())
-        negotiated = negotiate(request.header("accept"), {AGGREGATED})
+        negotiated = negotiate(request.header("accept"), AGGREGATED_TRANSFORMS)
         if negotiated is None:
             raise errors.not_acceptable(["application/json", "application/yaml"])
         if negotiated.transform == "APIGroupDiscoveryList":
@@ -317,7 +321,7 @@ class APIServer:
             await podlogs.serve(self, request, out, info)
             return
         # get, list and watch also answer as a Table or PartialObjectMetadata[List] (server/table.py).
-        transforms = set(table.TRANSFORMS) if verb in ("get", "list", "watch") else None
+        transforms = table.TRANSFORMS if verb in ("get", "list", "watch") else None
         negotiated = negotiate(request.header("accept"), transforms)
         if negotiated is None:
             raise errors.not_acceptable(SERVED_MEDIA_TYPES)
@@ -670,7 +674,8 @@ def peer_certificate(receive: Receive) -> dict[str, Any] | None:
 def header_bytes(scope: Scope) -> int:
     """The size of the request line and headers, as Go's MaxHeaderBytes counts them (roughly)."""
     line = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 16
-    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+    headers = scope["headers"]
+    return line + 4 * len(headers) + sum(len(name) + len(value) for name, value in headers)
 
 
 #: Nodes a YAML document may expand to through aliases (go-yaml refuses "excessive aliasing" too).
@@ -776,6 +781,14 @@ def check_metadata_types(rt: ResourceType, meta: dict[str, Any]) -> None:
         raise fail("ownerReferences", owners, "[]v1.OwnerReference")
 
 
+NO_CACHE = (b"cache-control", b"no-cache, private")
+
+
+@functools.lru_cache(maxsize=64)
+def _media_type_bytes(content_type: str) -> bytes:
+    return content_type.encode()
+
+
 class Responder:
     """Writes responses: objects as JSON (or YAML), Status errors, plain text, and chunked streams."""
 
@@ -806,11 +819,11 @@ class Responder:
         if self.started:
             return
         self.started = True
-        extra = {key.lower(): value for key, value in (headers or {}).items()}
-        hdrs = [(b"content-type", content_type.encode())] if content_type else []
-        hdrs.append((b"content-length", str(len(body)).encode()))
+        extra = {key.lower(): value for key, value in headers.items()} if headers else {}
+        hdrs = [(b"content-type", _media_type_bytes(content_type))] if content_type else []
+        hdrs.append((b"content-length", b"%d" % len(body)))
         if "cache-control" not in extra:
-            hdrs.append((b"cache-control", b"no-cache, private"))
+            hdrs.append(NO_CACHE)
         for key, value in extra.items():
             # A list sends one header line per value (Warning headers: one per warning, as Go's Header.Add).
             for item in value if isinstance(value, list) else [value]:

@@ -8,6 +8,7 @@ answer 406.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -27,7 +28,7 @@ class MediaClause:
         return f"{self.type}/{self.subtype}"
 
 
-def parse_accept(header: str) -> list[MediaClause]:
+def parse_accept(header: str) -> tuple[MediaClause, ...]:
     """Clauses in preference order (higher q first, then as written)."""
     clauses: list[tuple[float, int, MediaClause]] = []
     for index, part in enumerate(header.split(",")):
@@ -56,7 +57,7 @@ def parse_accept(header: str) -> list[MediaClause]:
             continue
         clauses.append((q, index, MediaClause(type_, subtype, params, q)))
     clauses.sort(key=lambda c: (-c[0], c[1]))
-    return [c[2] for c in clauses]
+    return tuple(c[2] for c in clauses)
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,23 @@ class Negotiated:
     params: dict[str, str] = field(default_factory=dict)
 
 
-def negotiate(header: str | None, transforms: set[tuple[str, str, str]] | None = None) -> Negotiated | None:
+def negotiate(header: str | None, transforms: frozenset[tuple[str, str, str]] | None = None) -> Negotiated | None:
     """Pick the first acceptable clause; None means 406.
 
     ``transforms`` lists the ``(as, g, v)`` conversions this endpoint can serve.
     """
+    header = header or ""
+    if len(header) > MAX_CACHED_ACCEPT:
+        return _choose(header, transforms)
+    return _cached_choose(header, transforms)
+
+
+#: Clients send the same few Accept headers on every request, so the choice is cached; longer (odd or
+#: hostile) headers are parsed each time rather than kept.
+MAX_CACHED_ACCEPT = 256
+
+
+def _choose(header: str, transforms: frozenset[tuple[str, str, str]] | None) -> Negotiated | None:
     if not header:
         return Negotiated("json")
     for clause in parse_accept(header):
@@ -93,3 +106,6 @@ def negotiate(header: str | None, transforms: set[tuple[str, str, str]] | None =
             return Negotiated(fmt, as_, key[1], key[2], clause.params)
         return Negotiated(fmt, params=clause.params)
     return None
+
+
+_cached_choose = lru_cache(maxsize=512)(_choose)

@@ -37,6 +37,7 @@ from kubeproof.server.registry.generic import Registry
 #: The user of the kubeconfig's static token (kind names it ``kubernetes-admin``).
 ADMIN_USER = "kubeproof-admin"
 ADMIN_GROUPS = (SYSTEM_MASTERS, ALL_AUTHENTICATED)
+ADMIN = UserInfo(ADMIN_USER, groups=ADMIN_GROUPS)
 SA_TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
 
 
@@ -103,7 +104,7 @@ class AuthChain:
 
     def user_from_token(self, token: str) -> UserInfo | None:
         if self.token is not None and hmac.compare_digest(token.encode(), self.token.encode()):
-            return UserInfo(ADMIN_USER, groups=ADMIN_GROUPS)
+            return ADMIN
         claims = self.issuer.validate(token, self.registry.clock.now())
         if claims is None or not claims.namespace or not claims.name:
             return None
@@ -142,7 +143,7 @@ class AuthChain:
         if scheme.lower() == "bearer" and token.strip():
             user = self.user_from_token(token.strip())
             if user is None and self.token is None:
-                user = UserInfo(ADMIN_USER, groups=ADMIN_GROUPS)
+                user = ADMIN
             if user is None:
                 raise errors.unauthorized()
             return user
@@ -210,7 +211,8 @@ class AuthChain:
               raw_headers: Sequence[tuple[bytes, bytes]], peer_cert: dict[str, Any] | None,
               allow_anonymous: bool) -> RequestAuth:
         user = self.authenticate(headers, peer_cert, allow_anonymous)
-        user = self.impersonate(user, raw_headers)
+        if any(key.startswith("impersonate-") for key in headers):
+            user = self.impersonate(user, raw_headers)
         attrs = request_attributes(user, method, path, query)
         if self.token is None:
             # an APIServer made without a token (a bare registry in unit tests) runs AlwaysAllow

@@ -33,6 +33,9 @@ class Attributes:
     name: str = ""
 
 
+METHOD_VERBS = {"POST": "create", "GET": "get", "HEAD": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
 def _exact_name(field_selector: str) -> str:
     """``fields.Selector.RequiresExactMatch("metadata.name")`` for the common selector forms."""
     for term in field_selector.split(","):
@@ -50,7 +53,8 @@ def _valid_path_segment(name: str) -> bool:
 def request_attributes(user: UserInfo, method: str, path: str, query: Mapping[str, list[str]]) -> Attributes:
     verb = method.lower()
     attrs = Attributes(user=user, verb=verb, resource_request=False, path=path)
-    parts = [p for p in path.strip("/").split("/")] if path.strip("/") else []
+    stripped = path.strip("/")
+    parts = stripped.split("/") if stripped else []
     if len(parts) < 3 or parts[0] not in API_PREFIXES:
         return attrs
     prefix, parts = parts[0], parts[1:]
@@ -68,8 +72,7 @@ def request_attributes(user: UserInfo, method: str, path: str, query: Mapping[st
             return attrs
         attrs.verb, parts = parts[0], parts[1:]
     else:
-        attrs.verb = {"POST": "create", "GET": "get", "HEAD": "get", "PUT": "update", "PATCH": "patch",
-                      "DELETE": "delete"}.get(method, "")
+        attrs.verb = METHOD_VERBS.get(method, "")
     if parts[0] == "namespaces" and len(parts) > 1:
         attrs.namespace = parts[1]
         if len(parts) > 2 and parts[2] not in NAMESPACE_SUBRESOURCES:

@@ -150,38 +150,42 @@ class _Decoder:
         """Decode ``value`` into the Go type of ``node`` (``target``), inside field ``path`` of ``struct``."""
         if value is None:
             return  # null leaves the Go value at its zero value
-        ref = _ref(node)
+        kind, ref = _shape(node)
         if ref is not None:
             self.definition(ref, value, struct, path)
-            return
-        types = _types(node)
-        if "integer" in types:
+        elif kind == "integer":
             self.integer(value, target, struct, path)
-        elif "number" in types:
+        elif kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 self.save(value, target, struct, path)
-        elif "boolean" in types:
+        elif kind == "boolean":
             if not isinstance(value, bool):
                 self.save(value, target, struct, path)
-        elif "string" in types:
+        elif kind == "string":
             if not isinstance(value, str):
                 self.save(value, target, struct, path)
-        elif "array" in types:
+        elif kind == "array":
             if not isinstance(value, list):
                 self.save(value, target, struct, path)
                 return
             items = node.get("items")
-            if isinstance(items, dict):
+            if isinstance(items, dict) and value:
                 element = target[2:] if target.startswith("[]") else go_type(items, owner)
                 for item in value:
                     self.value(items, item, element, struct, path, owner)
-        elif "object" in types:
+        elif kind == "object":
             if not isinstance(value, dict):
                 self.save(value, target, struct, path)
                 return
             values = node.get("additionalProperties")
-            if isinstance(values, dict):
+            if isinstance(values, dict) and value:
                 element = go_type(values, owner)
+                if _shape(values) == ("string", None):
+                    # map[string]string and the like, the common case (labels, annotations, data)
+                    for item in value.values():
+                        if item is not None and not isinstance(item, str):
+                            self.save(item, element, struct, path)
+                    return
                 for item in value.values():
                     self.value(values, item, element, struct, path, owner)
 
@@ -228,14 +232,41 @@ class _Decoder:
         self.struct(name, node, value, path)
 
     def struct(self, name: str, node: dict[str, Any], value: Obj, path: list[str]) -> None:
-        properties: dict[str, Any] = node.get("properties") or {}
+        fields = _struct_fields(name, node)
         struct = name.rsplit(".", 1)[-1]
         for key, item in value.items():
-            field = properties.get(key)
-            if not isinstance(field, dict):
+            known = fields.get(key)
+            if known is None:
                 continue  # unknown fields are for field validation, not the decoder
-            target = NAMED_TYPES.get((name, key)) or go_type(field, name)
-            self.value(field, item, target, struct, [*path, key], name)
+            path.append(key)
+            try:
+                self.value(known[0], item, known[1], struct, path, name)
+            finally:
+                path.pop()
+
+
+#: Per schema node (the process-wide 1.37 definitions, never freed): its JSON kind and $ref target.
+_SHAPES: dict[int, tuple[str, str | None]] = {}
+#: Per struct definition: JSON field -> (schema node, Go type).
+_FIELDS: dict[str, dict[str, tuple[dict[str, Any], str]]] = {}
+
+
+def _shape(node: dict[str, Any]) -> tuple[str, str | None]:
+    shape = _SHAPES.get(id(node))
+    if shape is None:
+        types = _types(node)
+        kind = next((k for k in ("integer", "number", "boolean", "string", "array", "object") if k in types), "")
+        shape = _SHAPES[id(node)] = (kind, _ref(node))
+    return shape
+
+
+def _struct_fields(name: str, node: dict[str, Any]) -> dict[str, tuple[dict[str, Any], str]]:
+    fields = _FIELDS.get(name)
+    if fields is None:
+        properties: dict[str, Any] = node.get("properties") or {}
+        fields = _FIELDS[name] = {key: (field, NAMED_TYPES.get((name, key)) or go_type(field, name))
+                                  for key, field in properties.items() if isinstance(field, dict)}
+    return fields
 
 
 def _unmarshal_error(shown: str, target: str, struct: str, path: list[str]) -> str:

@@ -75,6 +75,7 @@ def main() -> None:
             lifespan="off",
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # nothing stands in front of it: no X-Forwarded-* to honour
             http=CoalescingHttpToolsProtocol,
             timeout_keep_alive=120,
             timeout_graceful_shutdown=2,

@@ -269,6 +269,7 @@ class Cluster:
             lifespan="off",
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # nothing stands in front of it: no X-Forwarded-* to honour
             http=CoalescingHttpToolsProtocol,
             loop="asyncio",
             timeout_keep_alive=120,

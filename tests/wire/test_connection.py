@@ -9,7 +9,7 @@ import socket
 from kubeproof import Cluster
 from kubeproof.server.protocol import _HeadHoldingTransport
 
-from ._http import DEADLINE, API, unique
+from ._http import API, DEADLINE, unique
 
 
 def _connect(cluster: Cluster) -> socket.socket:
@@ -17,7 +17,8 @@ def _connect(cluster: Cluster) -> socket.socket:
     return sock
 
 
-def _read_response(sock: socket.socket, buffer: bytearray, has_body: bool = True) -> tuple[bytes, dict[str, str], bytes]:
+def _read_response(sock: socket.socket, buffer: bytearray,
+                   has_body: bool = True) -> tuple[bytes, dict[str, str], bytes]:
     """One response off the connection; ``buffer`` keeps what arrived beyond it."""
     while b"\r\n\r\n" not in buffer:
         data = sock.recv(65536)

@@ -84,6 +84,8 @@ class Request:
     raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     #: Who the request is, once authenticated and impersonated (server/auth).
     auth: RequestAuth | None = None
+    #: Whether it came over TLS (only then can it carry a client certificate).
+    tls: bool = False
 
     def header(self, name: str) -> str:
         return self.headers.get(name, "")
@@ -150,6 +152,7 @@ class APIServer:
             headers=headers,
             receive=receive,
             raw_headers=raw_headers,
+            tls=scope.get("scheme") == "https",
         )
         responder = Responder(send, request)
         if header_bytes(scope) > MAX_HEADER_BYTES:
@@ -175,7 +178,7 @@ class APIServer:
         with the apiserver's message, for every path."""
         request.auth = self.auth.check(
             request.method, request.path, request.query, request.headers, request.raw_headers,
-            peer_certificate(request.receive), self.token is None or self.allow_anonymous,
+            peer_certificate(request.receive) if request.tls else None, self.token is None or self.allow_anonymous,
         )
         request.user, request.groups = request.auth.user.name, list(request.auth.user.groups)
 

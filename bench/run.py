@@ -139,6 +139,10 @@ def print_summary(results: dict[str, Any]) -> None:
                 f"{fmt(sp['median_ms'], ' ms')}")
         out(f"   POST latency: {fmt(w['post_latency_with_watchers']['median_ms'], ' ms')} with the watches, "
             f"{fmt(w['post_latency_without_watchers']['median_ms'], ' ms')} without")
+        floor = w.get("send_floor")
+        if floor:
+            out(f"   floor: {floor['connections']} bare socket sends from one thread, no server: median "
+                f"{fmt(floor['all_sends']['median_ms'], ' ms')} ({floor['per_send_us']} us each)")
     wl = results.get("workloads")
     if wl:
         sim, proc = wl["deployment_100_simulated"], wl["deployment_20_processes"]

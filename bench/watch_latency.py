@@ -209,6 +209,42 @@ def measure(watchers_count: int, changes: int, selective: bool = False) -> dict[
     }
 
 
+def send_floor(count: int, rounds: int) -> dict[str, Any]:
+    """The machine's floor for a fan-out: one thread writes one watch-event-sized chunk to each of
+    ``count`` loopback TCP connections with plain ``socket.send`` (no server, no framework), while this
+    process's other end reads nothing until the round is over. A server writing from one thread cannot
+    reach its last watcher sooner than this."""
+    listener = socket.create_server((HOST, 0), backlog=count + 16)
+    port = listener.getsockname()[1]
+    readers: list[socket.socket] = []
+    writers: list[socket.socket] = []
+    event = json.dumps({"type": "ADDED", "object": {"pad": "x" * 300}}).encode() + b"\n"
+    chunk = b"%x\r\n" % len(event) + event + b"\r\n"  # as a chunked watch stream frames one event
+    try:
+        for _ in range(count):
+            reader = socket.create_connection((HOST, port), timeout=10)
+            writer, _ = listener.accept()
+            for sock in (reader, writer):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            readers.append(reader)
+            writers.append(writer)
+        spans: list[float] = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for writer in writers:
+                writer.send(chunk)
+            spans.append(time.perf_counter() - start)
+            for reader in readers:
+                reader.recv(65536)
+    finally:
+        for sock in [*readers, *writers, listener]:
+            sock.close()
+    result = summary_ms(spans)
+    log(f"  floor: {count} bare socket sends from one thread: median {result['median_ms']:.2f} ms")
+    return {"connections": count, "rounds": rounds, "chunk_bytes": len(chunk), "all_sends": result,
+            "per_send_us": round(float(result["median_ms"]) * 1000 / count, 2)}
+
+
 def run(quick: bool) -> dict[str, Any]:
     raise_fd_limit()
     changes = 20 if quick else 100
@@ -216,4 +252,5 @@ def run(quick: bool) -> dict[str, Any]:
     result = measure(WATCHERS, changes)
     result["with_100_watchers"] = smaller
     result["selective"] = measure(WATCHERS, changes * 5, selective=True)
+    result["send_floor"] = send_floor(WATCHERS, 10 if quick else 30)
     return result

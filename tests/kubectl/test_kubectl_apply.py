@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from kubeproof.testing import eventually
+
 from ._support import Served
 
 pytestmark = pytest.mark.timeout(120)
@@ -63,9 +65,22 @@ def test_apply_server_side_creates_then_changes(served: Served, ns: str) -> None
     assert changed["metadata"]["uid"] == created["metadata"]["uid"]
     assert changed["metadata"]["generation"] == 2
 
-    # Re-applying the same manifest changes nothing: same resourceVersion.
+    # Re-applying the same manifest changes nothing: same resourceVersion. The deployment controller writes
+    # the status until the rollout is complete, so the comparison starts from the settled object.
+    settled = eventually(lambda: _rolled_out(get(served, ns, "deployment/web"), 3), timeout=60)
     served.kubectl("apply", "--server-side", "-f", "-", input=deployment(ns, replicas=3, image="nginx:1.26"))
-    assert get(served, ns, "deployment/web")["metadata"]["resourceVersion"] == changed["metadata"]["resourceVersion"]
+    assert get(served, ns, "deployment/web")["metadata"]["resourceVersion"] == settled["metadata"]["resourceVersion"]
+
+
+def _rolled_out(obj: dict[str, Any], replicas: int) -> dict[str, Any]:
+    """The Deployment once its controller has nothing left to write, else an AssertionError."""
+    status = obj.get("status") or {}
+    assert status.get("observedGeneration") == obj["metadata"]["generation"], status
+    for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"):
+        assert status.get(key) == replicas, status
+    reasons = {c["type"]: c.get("reason") for c in status.get("conditions") or []}
+    assert reasons.get("Progressing") == "NewReplicaSetAvailable", status
+    return obj
 
 
 def test_conflict_with_another_manager_then_force_conflicts(served: Served, ns: str) -> None:

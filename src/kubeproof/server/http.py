@@ -22,6 +22,7 @@ import yaml
 
 from kubeproof.server import discovery, errors, fieldvalidation, table
 from kubeproof.server.auth import AuthChain, PlainError, RequestAuth, Reviews
+from kubeproof.server.auth.escalation import requesting_user
 from kubeproof.server.decoding import check_string_maps, go_json_type
 from kubeproof.server.negotiation import SERVED_MEDIA_TYPES, Negotiated, negotiate
 from kubeproof.server.options import (
@@ -181,6 +182,7 @@ class APIServer:
             peer_certificate(request.receive) if request.tls else None, self.token is None or self.allow_anonymous,
         )
         request.user, request.groups = request.auth.user.name, list(request.auth.user.groups)
+        requesting_user.set(request.auth.user)  # the request's task has its own context
 
     async def handle(self, request: Request, out: Responder) -> None:
         path = request.path

@@ -115,20 +115,26 @@ Visitor = Callable[[Source | None, Rule | None, str | None], bool]
 
 @dataclass
 class RuleResolver:
-    """``DefaultRuleResolver`` over the store's roles and bindings."""
+    """``DefaultRuleResolver`` over the store's roles and bindings.
+
+    The authorizer's resolver reads informer listers, whose NotFound names the singular resource
+    (``role.rbac.authorization.k8s.io``); the one the RBAC storages use for escalation checks reads the
+    registry, whose NotFound names the plural (``roles.rbac.authorization.k8s.io``): ``registry_getter``."""
 
     store: Store
+    registry_getter: bool = False
 
     def role_reference_rules(self, ref: dict[str, Any], namespace: str) -> tuple[list[Rule], str | None]:
         kind, name = ref.get("kind"), str(ref.get("name", ""))
+        plural = "s" if self.registry_getter else ""
         if kind == "Role":
             role = self.store.get(ROLES, namespace, name)
             if role is None:
-                return [], f"role.{RBAC} {errors.quote(name)} not found"
+                return [], f"role{plural}.{RBAC} {errors.quote(name)} not found"
         elif kind == "ClusterRole":
             role = self.store.get(CLUSTER_ROLES, "", name)
             if role is None:
-                return [], f"clusterrole.{RBAC} {errors.quote(name)} not found"
+                return [], f"clusterrole{plural}.{RBAC} {errors.quote(name)} not found"
         else:
             return [], f"unsupported role reference kind: {errors.quote(str(kind))}"
         rules = role.get("rules")
@@ -193,6 +199,7 @@ class Authorizer:
 
     def __init__(self, store: Store) -> None:
         self.resolver = RuleResolver(store)
+        self.registry_resolver = RuleResolver(store, registry_getter=True)
 
     def authorize(self, attrs: Attributes) -> Decision:
         if SYSTEM_MASTERS in attrs.user.groups:

@@ -14,6 +14,7 @@ from kubeproof.server import errors
 from kubeproof.server.auth import rbac
 from kubeproof.server.auth.admission import service_account_admission
 from kubeproof.server.auth.authn import AuthChain
+from kubeproof.server.auth.escalation import EscalationGuard
 from kubeproof.server.auth.requestinfo import Attributes
 from kubeproof.server.auth.user import UserInfo
 from kubeproof.server.registry.base import ResourceType, Strategy, Subresource
@@ -269,3 +270,6 @@ def install(registry: Registry) -> None:
     sa = registry.resource("serviceaccounts")
     sa.subresources["token"] = Subresource("token", ["create"], kind="TokenRequest", group=AUTHN, version="v1")
     registry.admit_create.append(service_account_admission(registry))
+    guard = EscalationGuard(rbac.Authorizer(registry.store))  # no RBAC escalation through role writes
+    registry.admit_create.append(guard.check_create)
+    registry.admit_update.append(guard.check_update)

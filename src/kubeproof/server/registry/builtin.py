@@ -340,6 +340,28 @@ class EventsV1Strategy(KindStrategy):
         return events.to_events_v1(obj)
 
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def default_binding(obj: Obj) -> None:
+    """``SetDefaults_RoleBinding``/``ClusterRoleBinding`` and ``SetDefaults_Subject`` (rbac/v1)."""
+    ref = obj.get("roleRef")
+    if isinstance(ref, dict) and not ref.get("apiGroup"):
+        ref["apiGroup"] = RBAC_GROUP
+    for subject in _dicts(obj.get("subjects")):
+        if not subject.get("apiGroup") and subject.get("kind") in ("User", "Group"):
+            subject["apiGroup"] = RBAC_GROUP
+
+
+class BindingStrategy(KindStrategy):
+    def prepare_for_create(self, obj: Obj) -> None:
+        default_binding(obj)
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        super().prepare_for_update(new, old)
+        default_binding(new)
+
+
 class PVCStrategy(KindStrategy):
     resource_key = "persistentvolumeclaims"
     has_status = True
@@ -480,8 +502,8 @@ class PDBStrategy(KindStrategy):
     has_status = True
 
 
-def _simple(key: str, **attrs: Any) -> Strategy:
-    cls = type(key.split(".")[0].title().replace("-", "") + "Strategy", (KindStrategy,),
+def _simple(key: str, base: type[KindStrategy] = KindStrategy, **attrs: Any) -> Strategy:
+    cls = type(key.split(".")[0].title().replace("-", "") + "Strategy", (base,),
                {"resource_key": key, **attrs})
     strategy: Strategy = cls()
     return strategy
@@ -555,9 +577,10 @@ def builtin_resources() -> list[ResourceType]:
         replace(_rt("events.k8s.io", "Event", "events", True, EventsV1Strategy(), ["ev"]),
                 stored_as=("", "v1", "Event", "events")),
         _rt(rbac, "Role", "roles", True, _simple(f"roles.{rbac}")),
-        _rt(rbac, "RoleBinding", "rolebindings", True, _simple(f"rolebindings.{rbac}")),
+        _rt(rbac, "RoleBinding", "rolebindings", True, _simple(f"rolebindings.{rbac}", base=BindingStrategy)),
         _rt(rbac, "ClusterRole", "clusterroles", False, _simple(f"clusterroles.{rbac}")),
-        _rt(rbac, "ClusterRoleBinding", "clusterrolebindings", False, _simple(f"clusterrolebindings.{rbac}")),
+        _rt(rbac, "ClusterRoleBinding", "clusterrolebindings", False,
+            _simple(f"clusterrolebindings.{rbac}", base=BindingStrategy)),
         _rt("policy", "PodDisruptionBudget", "poddisruptionbudgets", True, PDBStrategy(), ["pdb"], None,
             [status()]),
     ]

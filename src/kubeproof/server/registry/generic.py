@@ -139,6 +139,10 @@ class Registry:
         #: Mutating admission on create (resource, namespace, object), after NamespaceLifecycle; may change
         #: the object or raise a StatusError. ServiceAccount admission hooks in here (server/auth).
         self.admit_create: list[Callable[[ResourceType, str, Obj], None]] = []
+        #: Checks of an update (resource, namespace, name, new object, stored object) once the stored object
+        #: is read, before preconditions and validation; may raise a StatusError. The RBAC escalation check
+        #: hooks in here (server/auth/escalation.py).
+        self.admit_update: list[Callable[[ResourceType, str, str, Obj, Obj], None]] = []
         #: Adds the ``orphan``/``foregroundDeletion`` finalizers on delete: only when a GC controller runs.
         self.gc_enabled = False
         #: The cluster's time (a ManualClock lets a test steer timestamps, grace periods and schedules).
@@ -406,6 +410,8 @@ class Registry:
                 raise errors.not_found(rt.plural, rt.group, name)
             old = self.from_storage(rt, old)
             self._check_write("update", rt, ns, name)
+            for admit in self.admit_update:
+                admit(rt, ns, name, obj, old)
             old_meta = old["metadata"]
             sent_rv = meta.get("resourceVersion")
             if not sent_rv:

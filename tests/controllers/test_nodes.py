@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from kubernetes import client
 
 from kubeproof import Cluster
+from kubeproof.clock import ManualClock
+from kubeproof.testing import eventually
 
 from ._kubelet_support import kubectl
 
@@ -49,3 +53,48 @@ def test_unschedulable_node_is_cordoned() -> None:
         assert node["spec"]["taints"][0]["key"] == "node.kubernetes.io/unschedulable"
         status = kubectl(c, "get", "node", "cordoned").stdout.splitlines()[1].split()[1]
         assert status == "Ready,SchedulingDisabled"
+
+
+def test_a_node_created_through_the_api_registers_and_its_lease_is_renewed() -> None:
+    """Every Node is backed by the simulated kubelet: one created with ``kubectl create`` gets a registered
+    kubelet's status and a Lease, and every Lease is renewed each 10 s of cluster time."""
+    clock = ManualClock()
+    with Cluster(clock=clock) as cluster:
+        api = cluster.api_client()
+        try:
+            core, coordination = client.CoreV1Api(api), client.CoordinationV1Api(api)
+            core.create_node({"metadata": {"name": "joined", "labels": {"pool": "extra"}}})
+
+            def registered() -> client.V1Node:
+                node = core.read_node("joined")
+                assert node.status.allocatable and node.status.allocatable["pods"] == "110", node.status
+                return node
+
+            node = eventually(registered)
+            assert {c.type: c.status for c in node.status.conditions}["Ready"] == "True"
+            assert node.metadata.labels == {"pool": "extra"}  # the user's labels, untouched
+            assert kubectl(cluster, "get", "node", "joined").stdout.splitlines()[1].split()[:2] == ["joined", "Ready"]
+            lease = eventually(lambda: coordination.read_namespaced_lease("joined", "kube-node-lease"))
+            assert lease.spec.holder_identity == "joined" and lease.spec.lease_duration_seconds == 40
+            assert lease.metadata.owner_references[0].uid == node.metadata.uid
+
+            def renew_times() -> dict[str, datetime.datetime]:
+                leases = coordination.list_namespaced_lease("kube-node-lease").items
+                return {item.metadata.name: item.spec.renew_time for item in leases}
+
+            before = eventually(lambda: _both(renew_times()))
+            clock.advance(10)
+
+            def renewed() -> None:
+                after = renew_times()
+                for name in ("kubeproof-node-1", "joined"):
+                    assert (after[name] - before[name]).total_seconds() >= 10, (before, after)
+
+            eventually(renewed)
+        finally:
+            api.close()
+
+
+def _both(times: dict[str, datetime.datetime]) -> dict[str, datetime.datetime]:
+    assert set(times) == {"kubeproof-node-1", "joined"}, times
+    return times

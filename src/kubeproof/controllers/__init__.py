@@ -16,6 +16,7 @@ from kubeproof.controllers.gc import GarbageCollector
 from kubeproof.controllers.job import JobController
 from kubeproof.controllers.kubelet import KubeletController
 from kubeproof.controllers.namespace import NamespaceController
+from kubeproof.controllers.nodes import NodeStatusController
 from kubeproof.controllers.replicaset import ReplicaSetController
 from kubeproof.controllers.scheduler import SchedulerController
 from kubeproof.controllers.serviceaccount import ServiceAccountController
@@ -27,6 +28,7 @@ DEFAULT_CONTROLLERS: dict[str, type[Controller]] = {
     NamespaceController.name: NamespaceController,
     SchedulerController.name: SchedulerController,
     KubeletController.name: KubeletController,
+    NodeStatusController.name: NodeStatusController,
     ClusterRoleAggregationController.name: ClusterRoleAggregationController,
     ServiceAccountTokenController.name: ServiceAccountTokenController,
     EndpointsController.name: EndpointsController,

@@ -1,9 +1,11 @@
 """The scheduler: binds pending pods to a node that fits, as kube-scheduler's default profile does for
 the filters a test meets (NodeUnschedulable, TaintToleration for NoSchedule/NoExecute taints,
-NodeAffinity: ``nodeSelector`` and required node affinity), spreading pods over the fitting nodes.
+NodeAffinity: ``nodeSelector`` and required node affinity, NodeResourcesFit: the pod's requests against
+the node's allocatable less what its other pods request, and its pod count), spreading pods over the
+fitting nodes.
 
 A pod that fits nowhere gets ``PodScheduled=False`` (reason ``Unschedulable``) with kube-scheduler's
-message and a ``FailedScheduling`` event, and is retried when a node changes. A pod with
+message and a ``FailedScheduling`` event, and is retried when a node changes or a pod goes. A pod with
 ``schedulingGates`` waits with reason ``SchedulingGated``. Pods naming another ``schedulerName`` are left
 alone (a test's own scheduler can bind them through ``pods/binding``).
 """
@@ -11,6 +13,7 @@ alone (a test's own scheduler can bind them through ``pods/binding``).
 from __future__ import annotations
 
 from collections.abc import Hashable
+from decimal import Decimal
 from typing import Any
 
 from kubeproof.controllers.base import Controller
@@ -19,6 +22,7 @@ from kubeproof.server import errors
 from kubeproof.server.registry.binding import bind_pod
 from kubeproof.server.registry.generic import Registry, deep_copy, now_rfc3339
 from kubeproof.server.store import Event
+from kubeproof.server.validation.kinds import parse_quantity
 
 Obj = dict[str, Any]
 
@@ -109,13 +113,85 @@ def filter_node(pod: Obj, node: Obj) -> str | None:
     return None
 
 
-def fit_error(total: int, reasons: dict[str, int]) -> str:
-    """``FitError.Error()``: reasons counted, sorted, then the preemption post-filter's verdict."""
+def fit_error(total: int, reasons: dict[str, int], resolvable: int = 0) -> str:
+    """``FitError.Error()``: reasons counted, sorted, then the preemption post-filter's verdict.
+
+    ``resolvable`` nodes failed only for resources: preemption looks there for victims, and finds none
+    (every pod here has the same priority); on the others it is not helpful."""
     if total == 0:
         return NO_NODES
     listed = sorted(f"{count} {reason}" for reason, count in reasons.items())
+    verdicts = {NO_VICTIMS: resolvable, NOT_HELPFUL: total - resolvable}
+    preemption = sorted(f"{count} {verdict}" for verdict, count in verdicts.items() if count)
     return (f"0/{total} nodes are available: {', '.join(listed)}. preemption: 0/{total} nodes are available: "
-            f"{total} Preemption is not helpful for scheduling.")
+            f"{', '.join(preemption)}.")
+
+
+NO_VICTIMS = "No preemption victims found for incoming pod"
+NOT_HELPFUL = "Preemption is not helpful for scheduling"
+#: The resources NodeResourcesFit names first, in its order; scalar resources (extended, hugepages) follow.
+BASIC_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+
+
+def _requests(resources: Any) -> dict[str, Decimal]:
+    requests = resources.get("requests") if isinstance(resources, dict) else None
+    out: dict[str, Decimal] = {}
+    for name, value in (requests or {}).items():
+        quantity = parse_quantity(value)
+        if quantity is not None:
+            out[str(name)] = quantity
+    return out
+
+
+def _add(into: dict[str, Decimal], more: dict[str, Decimal]) -> None:
+    for name, value in more.items():
+        into[name] = into.get(name, Decimal(0)) + value
+
+
+def pod_requests(pod: Obj) -> dict[str, Decimal]:
+    """``resourcehelper.PodRequests``: the containers' sum, or the largest init step if larger (sidecars,
+    init containers with ``restartPolicy: Always``, run beside the later steps and the containers), plus
+    the pod's overhead."""
+    spec = pod.get("spec") or {}
+    total: dict[str, Decimal] = {}
+    for container in spec.get("containers") or []:
+        _add(total, _requests((container or {}).get("resources")))
+    sidecars: dict[str, Decimal] = {}
+    init_peak: dict[str, Decimal] = {}
+    for container in spec.get("initContainers") or []:
+        step = _requests((container or {}).get("resources"))
+        if (container or {}).get("restartPolicy") == "Always":
+            _add(total, step)
+            _add(sidecars, step)
+            step = dict(sidecars)
+        else:
+            _add(step, sidecars)
+        for name, value in step.items():
+            init_peak[name] = max(init_peak.get(name, Decimal(0)), value)
+    for name, value in init_peak.items():
+        total[name] = max(total.get(name, Decimal(0)), value)
+    overhead = spec.get("overhead")
+    if isinstance(overhead, dict):
+        _add(total, _requests({"requests": overhead}))
+    return total
+
+
+def insufficient(wanted: dict[str, Decimal], node: Obj, used: dict[str, Decimal], pods: int) -> list[str]:
+    """``noderesources.fitsRequest``: the reasons the node cannot take the pod's requests, in its order."""
+    allocatable = _requests({"requests": (node.get("status") or {}).get("allocatable") or {}})
+    reasons = []
+    if pods + 1 > int(allocatable.get("pods", Decimal(0))):
+        reasons.append("Too many pods")
+    names = [*BASIC_RESOURCES, *sorted(n for n in wanted if n not in BASIC_RESOURCES and n != "pods")]
+    for name in names:
+        amount = wanted.get(name, Decimal(0))
+        if amount > 0 and amount > allocatable.get(name, Decimal(0)) - used.get(name, Decimal(0)):
+            reasons.append(f"Insufficient {name}")
+    return reasons
+
+
+def _ended(pod: Obj) -> bool:
+    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
 class SchedulerController(Controller):
@@ -148,6 +224,9 @@ class SchedulerController(Controller):
         if self._wants_scheduling(event.obj):
             return [event.key]
         self.unschedulable.discard(event.key)
+        if (event.obj.get("spec") or {}).get("nodeName") and _ended(event.obj) and not (
+                event.prev is not None and _ended(event.prev)):
+            return list(self.unschedulable)  # a pod that ended holds no resources any more
         return []
 
     def reconcile(self, key: Hashable) -> bool:
@@ -163,14 +242,22 @@ class SchedulerController(Controller):
         nodes, _ = self.registry.store.list("nodes")
         reasons: dict[str, int] = {}
         fitting: list[Obj] = []
+        resolvable = 0
+        wanted = pod_requests(pod)
+        usage = self._usage()
         for node in nodes:
             why = filter_node(pod, node)
-            if why is None:
+            node_name = str(node["metadata"]["name"])
+            used, count = usage.get(node_name, ({}, 0))
+            whys = [why] if why is not None else insufficient(wanted, node, used, count)
+            if not whys:
                 fitting.append(node)
-            else:
-                reasons[why] = reasons.get(why, 0) + 1
+                continue
+            resolvable += why is None
+            for reason in whys:
+                reasons[reason] = reasons.get(reason, 0) + 1
         if not fitting:
-            message = fit_error(len(nodes), reasons)
+            message = fit_error(len(nodes), reasons, resolvable)
             self.unschedulable.add((namespace, name))
             if self._set_unscheduled(pod, "Unschedulable", message):
                 record_event(self.registry, pod, WARNING, "FailedScheduling", message, DEFAULT_SCHEDULER)
@@ -187,13 +274,26 @@ class SchedulerController(Controller):
                      f"Successfully assigned {namespace}/{name} to {node_name}", DEFAULT_SCHEDULER)
         return False
 
+    def _usage(self) -> dict[str, tuple[dict[str, Decimal], int]]:
+        """Per node: what its pods request, and how many there are (pods that ended hold nothing)."""
+        usage: dict[str, tuple[dict[str, Decimal], int]] = {}
+        pods, _ = self.registry.store.list("pods")
+        for p in pods:
+            node = (p.get("spec") or {}).get("nodeName")
+            if not node or _ended(p):
+                continue
+            used, count = usage.get(node, ({}, 0))
+            _add(used, pod_requests(p))
+            usage[node] = (used, count + 1)
+        return usage
+
     def _pick(self, nodes: list[Obj]) -> str:
         """The fitting node with the fewest pods (then by name): kube-scheduler's balanced spreading."""
         counts = {str(n["metadata"]["name"]): 0 for n in nodes}
         pods, _ = self.registry.store.list("pods")
         for p in pods:
             node = (p.get("spec") or {}).get("nodeName")
-            if node in counts and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+            if node in counts and not _ended(p):
                 counts[node] += 1
         return min(counts, key=lambda n: (counts[n], n))
 
@@ -224,4 +324,5 @@ class SchedulerController(Controller):
         return True
 
 
-__all__ = ["SchedulerController", "filter_node", "fit_error", "matches_affinity", "tolerates"]
+__all__ = ["SchedulerController", "filter_node", "fit_error", "insufficient", "matches_affinity", "pod_requests",
+           "tolerates"]

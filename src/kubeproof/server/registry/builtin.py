@@ -71,6 +71,23 @@ def default_pod_spec(spec: dict[str, Any]) -> None:
                 default_container(container)
 
 
+def default_requests_from_limits(spec: dict[str, Any]) -> None:
+    """``SetDefaults_Pod``: a container's limits stand in for the requests it leaves out (pods only, not
+    pod templates)."""
+    for group in ("containers", "initContainers"):
+        for container in spec.get(group) or []:
+            resources = container.get("resources") if isinstance(container, dict) else None
+            limits = resources.get("limits") if isinstance(resources, dict) else None
+            if not isinstance(limits, dict) or not limits:
+                continue
+            assert isinstance(resources, dict)
+            requests = resources.get("requests")
+            if not isinstance(requests, dict):
+                requests = resources["requests"] = {}
+            for name, value in limits.items():
+                requests.setdefault(name, value)
+
+
 def default_pod_template(obj: Obj) -> None:
     template = _spec(obj).get("template")
     if isinstance(template, dict):
@@ -117,6 +134,7 @@ class PodStrategy(KindStrategy):
     def prepare_for_create(self, obj: Obj) -> None:
         spec = _spec(obj)
         default_pod_spec(spec)
+        default_requests_from_limits(spec)
         obj["status"] = {"phase": "Pending", "qosClass": _qos_class(spec)}
 
     def field_values(self, obj: Obj) -> dict[str, str]:

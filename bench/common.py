@@ -83,7 +83,7 @@ def machine_info() -> dict[str, Any]:
         "loadavg_at_start": [round(load1, 2), round(load5, 2), round(load15, 2)],
         "kubectl": version_of([kubectl, "version", "--client"]) if kubectl else None,
         "wrk": version_of([wrk, "-v"]) if wrk else None,
-        "packages": package_versions(["uvicorn", "httptools", "orjson", "cryptography"]),
+        "packages": package_versions(["uvicorn", "httptools", "uvloop", "orjson", "cryptography"]),
     }
 
 
@@ -136,10 +136,12 @@ class ServerProcess:
     port: int = 0
     output: str = ""
     errors: int = 0
+    #: Extra environment for the child (e.g. ``PYTHONPATH`` of another source tree).
+    env: dict[str, str] | None = None
     _log: Path | None = None
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(self.env or {}))
         fd, name = tempfile.mkstemp(prefix="bench-server-", suffix=".log")
         self._log = Path(name)
         try:

@@ -40,6 +40,16 @@ def condition(p: client.V1Pod, type_: str) -> client.V1PodCondition | None:
     return next((c for c in p.status.conditions or [] if c.type == type_), None)
 
 
+def is_scheduled(p: client.V1Pod) -> bool:
+    return bool(p.spec.node_name)
+
+
+def is_unschedulable(p: client.V1Pod) -> bool:
+    """``PodScheduled=False`` with reason ``Unschedulable``: the scheduler found no node for it."""
+    cond = condition(p, "PodScheduled")
+    return cond is not None and cond.status == "False" and cond.reason == "Unschedulable"
+
+
 def is_ready(p: client.V1Pod) -> bool:
     cond = condition(p, "Ready")
     return cond is not None and cond.status == "True"

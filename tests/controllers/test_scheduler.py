@@ -12,7 +12,7 @@ from kubernetes.client.rest import ApiException
 
 from kubeproof import Cluster
 
-from ._kubelet_support import condition, kubectl, pod, unique, wait_pod
+from ._kubelet_support import condition, is_scheduled, is_unschedulable, kubectl, pod, unique, wait_pod
 
 NODES = [
     {"name": "worker-a", "labels": {"disk": "ssd", "zone": "a"}},
@@ -33,19 +33,10 @@ def core(k8s_api_client: Any) -> client.CoreV1Api:
     return client.CoreV1Api(k8s_api_client)
 
 
-def _scheduled(p: client.V1Pod) -> bool:
-    return bool(p.spec.node_name)
-
-
-def _unschedulable(p: client.V1Pod) -> bool:
-    cond = condition(p, "PodScheduled")
-    return cond is not None and cond.status == "False" and cond.reason == "Unschedulable"
-
-
 def test_node_selector_picks_the_matching_node(core: client.CoreV1Api, namespace: str) -> None:
     name = unique("ssd")
     core.create_namespaced_pod(namespace, pod(name, nodeSelector={"disk": "ssd"}))
-    p = wait_pod(core, namespace, name, _scheduled)
+    p = wait_pod(core, namespace, name, is_scheduled)
     assert p.spec.node_name == "worker-a"
     scheduled = condition(p, "PodScheduled")
     assert scheduled is not None and scheduled.status == "True"
@@ -59,14 +50,14 @@ def test_required_node_affinity(core: client.CoreV1Api, namespace: str) -> None:
     affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["b", "c"]}]}]}}}
     core.create_namespaced_pod(namespace, pod(name, affinity=affinity))
-    assert wait_pod(core, namespace, name, _scheduled).spec.node_name == "worker-b"
+    assert wait_pod(core, namespace, name, is_scheduled).spec.node_name == "worker-b"
 
 
 def test_untolerated_taint_makes_the_pod_unschedulable(cluster: Cluster, core: client.CoreV1Api,
                                                        namespace: str) -> None:
     name = unique("gpu")
     core.create_namespaced_pod(namespace, pod(name, nodeSelector={"accelerator": "gpu"}))
-    p = wait_pod(core, namespace, name, _unschedulable)
+    p = wait_pod(core, namespace, name, is_unschedulable)
     assert not p.spec.node_name and p.status.phase == "Pending"
     message = ("0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 node(s) didn't match "
                "Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful "
@@ -81,17 +72,17 @@ def test_toleration_lets_the_pod_onto_a_tainted_node(core: client.CoreV1Api, nam
     name = unique("gpu")
     tolerations = [{"key": "gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
     core.create_namespaced_pod(namespace, pod(name, nodeSelector={"accelerator": "gpu"}, tolerations=tolerations))
-    assert wait_pod(core, namespace, name, _scheduled).spec.node_name == "gpu-1"
+    assert wait_pod(core, namespace, name, is_scheduled).spec.node_name == "gpu-1"
 
 
 def test_pending_pod_is_scheduled_once_a_node_fits(core: client.CoreV1Api, namespace: str) -> None:
     name = unique("waiting")
     label = unique("pool")
     core.create_namespaced_pod(namespace, pod(name, nodeSelector={"pool": label}))
-    wait_pod(core, namespace, name, _unschedulable)
+    wait_pod(core, namespace, name, is_unschedulable)
     core.patch_node("worker-b", {"metadata": {"labels": {"pool": label}}})
     try:
-        assert wait_pod(core, namespace, name, _scheduled).spec.node_name == "worker-b"
+        assert wait_pod(core, namespace, name, is_scheduled).spec.node_name == "worker-b"
     finally:
         core.patch_node("worker-b", {"metadata": {"labels": {"pool": None}}})
 
@@ -100,7 +91,7 @@ def test_pods_spread_over_fitting_nodes(core: client.CoreV1Api, namespace: str) 
     names = [unique("spread") for _ in range(4)]
     for name in names:
         core.create_namespaced_pod(namespace, pod(name, nodeSelector={"kubernetes.io/os": "linux"}))
-    nodes = [wait_pod(core, namespace, n, _scheduled).spec.node_name for n in names]
+    nodes = [wait_pod(core, namespace, n, is_scheduled).spec.node_name for n in names]
     assert set(nodes) == {"worker-a", "worker-b"}
 
 

@@ -14,7 +14,7 @@ from kubernetes import client
 
 from kubeproof import Cluster
 
-from ._kubelet_support import condition, pod, unique, wait_pod, wait_pod_gone
+from ._kubelet_support import condition, is_scheduled, is_unschedulable, pod, unique, wait_pod, wait_pod_gone
 
 NODES = [
     {"name": "small-a", "labels": {"pool": "a"}, "capacity": {"cpu": "1", "memory": "1Gi", "pods": "3"}},
@@ -38,17 +38,8 @@ def _asking(name: str, requests: dict[str, str], **spec: Any) -> dict[str, Any]:
     return body
 
 
-def _scheduled(p: client.V1Pod) -> bool:
-    return bool(p.spec.node_name)
-
-
-def _unschedulable(p: client.V1Pod) -> bool:
-    cond = condition(p, "PodScheduled")
-    return cond is not None and cond.status == "False" and cond.reason == "Unschedulable"
-
-
 def _message(core: client.CoreV1Api, name: str) -> str:
-    p = wait_pod(core, "default", name, _unschedulable)
+    p = wait_pod(core, "default", name, is_unschedulable)
     assert not p.spec.node_name and p.status.phase == "Pending"
     message: str = condition(p, "PodScheduled").message
     events = core.list_namespaced_event("default", field_selector=f"involvedObject.name={name},reason=FailedScheduling")
@@ -67,20 +58,20 @@ def test_a_pod_larger_than_every_node_stays_pending(core: client.CoreV1Api) -> N
 def test_room_taken_then_freed(core: client.CoreV1Api) -> None:
     first, second = unique("first"), unique("second")
     core.create_namespaced_pod("default", _asking(first, {"cpu": "800m"}, nodeSelector={"pool": "a"}))
-    assert wait_pod(core, "default", first, _scheduled).spec.node_name == "small-a"
+    assert wait_pod(core, "default", first, is_scheduled).spec.node_name == "small-a"
     core.create_namespaced_pod("default", _asking(second, {"cpu": "500m"}, nodeSelector={"pool": "a"}))
     assert _message(core, second) == (
         "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector. "
         "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is "
         "not helpful for scheduling.")
     core.delete_namespaced_pod(first, "default", grace_period_seconds=0)
-    assert wait_pod(core, "default", second, _scheduled).spec.node_name == "small-a"
+    assert wait_pod(core, "default", second, is_scheduled).spec.node_name == "small-a"
 
 
 def test_extended_resources_and_the_pod_count(core: client.CoreV1Api) -> None:
     gpu, other = unique("gpu"), unique("gpu")
     core.create_namespaced_pod("default", _asking(gpu, {"example.com/gpu": "1"}))
-    assert wait_pod(core, "default", gpu, _scheduled).spec.node_name == "small-b"
+    assert wait_pod(core, "default", gpu, is_scheduled).spec.node_name == "small-b"
     core.create_namespaced_pod("default", _asking(other, {"example.com/gpu": "1"}))
     assert _message(core, other) == (
         "0/2 nodes are available: 2 Insufficient example.com/gpu. preemption: 0/2 nodes are available: "
@@ -90,7 +81,7 @@ def test_extended_resources_and_the_pod_count(core: client.CoreV1Api) -> None:
     names = [unique("tiny") for _ in range(4)]
     for name in names[:3]:
         core.create_namespaced_pod("default", pod(name, nodeSelector={"pool": "a"}))
-        assert wait_pod(core, "default", name, _scheduled).spec.node_name == "small-a"
+        assert wait_pod(core, "default", name, is_scheduled).spec.node_name == "small-a"
     core.create_namespaced_pod("default", pod(names[3], nodeSelector={"pool": "a"}))
     assert _message(core, names[3]) == (
         "0/2 nodes are available: 1 Too many pods, 1 node(s) didn't match Pod's node affinity/selector. "
@@ -111,7 +102,7 @@ def test_sidecars_and_init_containers_count_as_kube_scheduler_counts_them(core: 
 
     fits, too_big = unique("fits"), unique("big")
     core.create_namespaced_pod("default", {"metadata": {"name": fits}, "spec": spec("600m")})
-    assert wait_pod(core, "default", fits, _scheduled).spec.node_name == "small-a"
+    assert wait_pod(core, "default", fits, is_scheduled).spec.node_name == "small-a"
     core.delete_namespaced_pod(fits, "default", grace_period_seconds=0)
     wait_pod_gone(core, "default", fits)  # its 900m must not be what keeps the next one out
     core.create_namespaced_pod("default", {"metadata": {"name": too_big}, "spec": spec("800m")})

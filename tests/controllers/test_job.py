@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
 from kubeproof import Cluster
+from kubeproof.controllers.job import format_indexes, parse_indexes
 from kubeproof.testing import eventually
 
 from ._workloads import unique
 
 TRACKING = "batch.kubernetes.io/job-tracking"
+INDEX = "batch.kubernetes.io/job-completion-index"
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +128,58 @@ def test_kubectl_delete_job_cascades(cluster: Cluster, api: Any, namespace: str)
     eventually(lambda: _active(batch, namespace, name) == 1)
     cluster.kubectl("delete", f"job/{name}", "-n", namespace, "--cascade=foreground", "--timeout=60s")
     eventually(lambda: not core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items)
+
+
+def test_indexed_job_runs_each_index_once(cluster: Cluster, api: Any, namespace: str) -> None:
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("indexed")
+    batch.create_namespaced_job(namespace, _job(name, completions=4, parallelism=2, completionMode="Indexed"))
+    cluster.kubectl("wait", "--for=condition=complete", f"job/{name}", "-n", namespace, "--timeout=60s")
+    job = batch.read_namespaced_job(name, namespace)
+    assert job.status.completed_indexes == "0-3"
+    assert job.status.succeeded == 4 and not job.status.failed and not job.status.active
+    pods = core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+    indexes = sorted(int(p.metadata.annotations[INDEX]) for p in pods)
+    assert indexes == [0, 1, 2, 3]  # each index ran once: the simulated containers all succeed
+    for pod in pods:
+        index = pod.metadata.annotations[INDEX]
+        assert pod.metadata.labels[INDEX] == index
+        assert pod.metadata.generate_name == f"{name}-{index}-" and pod.metadata.name.startswith(f"{name}-{index}-")
+        assert pod.spec.hostname == f"{name}-{index}"
+        (env,) = [e for e in pod.spec.containers[0].env if e.name == "JOB_COMPLETION_INDEX"]
+        assert env.value_from.field_ref.field_path == f"metadata.labels['{INDEX}']"
+        assert TRACKING not in (pod.metadata.finalizers or [])
+
+
+def test_indexed_job_processes_read_their_index(tmp_path: Path) -> None:
+    """Process-backed pods get JOB_COMPLETION_INDEX from the downward API, as a worker of an Indexed Job
+    would read it to pick its shard."""
+    code = ("import os, pathlib, sys; index = os.environ['JOB_COMPLETION_INDEX']; "
+            "pathlib.Path(sys.argv[1], 'shard-' + index).write_text(index)")
+    with Cluster(images={"py:*": [sys.executable]}) as cluster:
+        api = cluster.api_client()
+        try:
+            batch = client.BatchV1Api(api)
+            job = _job("shards", completions=3, parallelism=3, completionMode="Indexed")
+            job["spec"]["template"]["spec"]["containers"] = [
+                {"name": "work", "image": "py:3", "args": ["-c", code, str(tmp_path)]}]
+            batch.create_namespaced_job("default", job)
+            cluster.kubectl("wait", "--for=condition=complete", "job/shards", "--timeout=60s")
+            assert batch.read_namespaced_job("shards", "default").status.completed_indexes == "0-2"
+        finally:
+            api.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shard-0", "shard-1", "shard-2"]
+    assert [(tmp_path / f"shard-{i}").read_text() for i in range(3)] == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize(("text", "completions", "indexes", "formatted"), [
+    ("", 5, set(), ""),
+    ("0-2,5,7,8", 8, {0, 1, 2, 5, 7}, "0-2,5,7"),
+    ("1-9", 5, {1, 2, 3, 4}, "1-4"),
+    ("0,1,3", 4, {0, 1, 3}, "0,1,3"),
+    ("x,2", 4, {2}, "2"),
+])
+def test_completed_indexes_text(text: str, completions: int, indexes: set[int], formatted: str) -> None:
+    """``succeededIndexesFromString`` and ``orderedIntervals.String``: the wire form of completedIndexes."""
+    assert parse_indexes(text, completions) == indexes
+    assert format_indexes(indexes) == formatted

@@ -1,6 +1,6 @@
 """The Job controller: run pods until ``completions`` succeed or ``backoffLimit`` failures are reached.
 
-After ``pkg/controller/job/job_controller.go`` (1.37, NonIndexed completion mode): pods carry the
+After ``pkg/controller/job/job_controller.go`` (1.37) and ``indexed_job_utils.go``: pods carry the
 ``batch.kubernetes.io/job-tracking`` finalizer until a finished pod has been counted (through
 ``status.uncountedTerminatedPods``, so none is counted twice); ``parallelism`` bounds the active pods;
 a failed pod is replaced after the controller's exponential back-off (10 s, doubling, at most 6 min, in
@@ -9,10 +9,18 @@ is first ``SuccessCriteriaMet``/``FailureTarget``, then, once no pod is left run
 ``Complete``/``Failed`` with ``completionTime``, as the controller does since the terminal condition is
 delayed until pods are gone. ``activeDeadlineSeconds`` fails the Job with ``DeadlineExceeded``;
 ``suspend`` deletes the active pods.
+
+``completionMode: Indexed``: each index below ``completions`` must succeed once. A pod for index ``i`` is
+named ``<job>-<i>-<random>``, carries the ``batch.kubernetes.io/job-completion-index`` annotation and
+label, the ``JOB_COMPLETION_INDEX`` variable (from that label) in every container and hostname
+``<job>-<i>``; the lowest pending indexes are started first; succeeded indexes are kept in
+``status.completedIndexes`` ("0-2,5") and ``succeeded`` counts indexes, not pods; a duplicate pod of an
+index, or one beyond ``completions``, is deleted.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 from typing import Any
 
@@ -25,6 +33,9 @@ Obj = dict[str, Any]
 RESOURCE = "jobs.batch"
 COMPONENT = "job-controller"
 TRACKING = "batch.kubernetes.io/job-tracking"
+INDEX = "batch.kubernetes.io/job-completion-index"
+INDEX_ENV = "JOB_COMPLETION_INDEX"
+MAX_GENERATED_NAME = 58  # names.MaxGeneratedNameLength: 63 less the 5 random characters
 BACKOFF_BASE = 10.0
 BACKOFF_MAX = 360.0
 
@@ -33,8 +44,65 @@ BACKOFF_REASON, BACKOFF_MESSAGE = "BackoffLimitExceeded", "Job has reached the s
 DEADLINE_REASON, DEADLINE_MESSAGE = "DeadlineExceeded", "Job was active longer than specified deadline"
 
 
+def completion_index(pod: Obj) -> int | None:
+    """``getCompletionIndex``: the pod's index annotation, or None when missing or not a number >= 0."""
+    value = ((pod.get("metadata") or {}).get("annotations") or {}).get(INDEX)
+    if not isinstance(value, str) or not re.fullmatch(r"[+-]?[0-9]+", value):
+        return None  # strconv.Atoi's syntax: an optional sign and ASCII digits
+    index = int(value)
+    return index if index >= 0 else None
+
+
+def parse_indexes(text: Any, completions: int) -> set[int]:
+    """``succeededIndexesFromString``: ``"1,3-5"`` as a set, ignoring what is corrupt or not below
+    ``completions``."""
+    out: set[int] = set()
+    for part in str(text or "").split(","):
+        first, _, last = part.partition("-")
+        try:
+            low = int(first)
+            high = int(last) if last else low
+        except ValueError:
+            continue
+        if low >= completions:
+            break
+        out.update(range(low, min(high, completions - 1) + 1))
+    return out
+
+
+def format_indexes(indexes: set[int]) -> str:
+    """``orderedIntervals.String``: runs of three or more as ``a-b``, a pair as ``a,b``."""
+    parts: list[str] = []
+    ordered = sorted(indexes)
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        first, last = ordered[i], ordered[j]
+        parts.append(str(first) if first == last else f"{first},{last}" if last == first + 1 else f"{first}-{last}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def first_pending(active: list[Obj], done: set[int], count: int, completions: int) -> list[int]:
+    """``firstPendingIndexes``: the lowest ``count`` indexes neither running nor succeeded."""
+    taken = done | {ix for p in active if (ix := completion_index(p)) is not None}
+    out: list[int] = []
+    candidate = 0
+    while candidate < completions and len(out) < count:
+        if candidate not in taken:
+            out.append(candidate)
+        candidate += 1
+    return out
+
+
 def _condition(conditions: list[Obj], type_: str) -> Obj | None:
     return next((c for c in conditions if c.get("type") == type_ and c.get("status") == "True"), None)
+
+
+def _created(pod: Obj) -> float:
+    return util.parse_time((pod.get("metadata") or {}).get("creationTimestamp")) or 0.0
 
 
 def finished(job: Obj) -> bool:
@@ -128,25 +196,44 @@ class JobController(util.OwnerKeyedController):
         if finished(job):
             self._untrack(job, pods, status)  # late pods still lose their finalizer
             return
+        indexed = spec.get("completionMode") == "Indexed" and spec.get("completions") is not None
+        completions_n = int(spec.get("completions") or 0)
+        done_indexes = parse_indexes(status.get("completedIndexes"), completions_n) if indexed else set()
         uncounted = status.setdefault("uncountedTerminatedPods", {})
         counted_uids = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])
-        # 1. Record finished pods that still hold the tracking finalizer as uncounted.
+        # 1. Record finished pods that still hold the tracking finalizer as uncounted (an Indexed Job records
+        # a success by its index instead: the index is enough not to count it twice).
         new_failure = False
+        released: set[str] = set()
         for pod in pods:
             if TRACKING not in (pod["metadata"].get("finalizers") or []) or pod["metadata"]["uid"] in counted_uids:
                 continue
             phase = (pod.get("status") or {}).get("phase")
-            if phase == "Succeeded":
+            if phase == "Succeeded" and indexed:
+                index = completion_index(pod)
+                if index is not None and index < completions_n:
+                    done_indexes.add(index)
+                released.add(pod["metadata"]["uid"])
+            elif phase == "Succeeded":
                 uncounted.setdefault("succeeded", []).append(pod["metadata"]["uid"])
             elif _failed(pod, job):
                 uncounted.setdefault("failed", []).append(pod["metadata"]["uid"])
                 new_failure = True
         if new_failure:
             self._last_failure[meta["uid"]] = now
-        if status.get("uncountedTerminatedPods") != (job.get("status") or {}).get("uncountedTerminatedPods"):
+        if indexed:
+            status["completedIndexes"] = format_indexes(done_indexes)
+            status["succeeded"] = len(done_indexes)
+            if not status["completedIndexes"]:
+                del status["completedIndexes"]  # omitempty
+            if not status["succeeded"]:
+                del status["succeeded"]
+        old_status = job.get("status") or {}
+        if any(status.get(k) != old_status.get(k) for k in ("uncountedTerminatedPods", "completedIndexes",
+                                                              "succeeded")):
             job = util.update_status(self.registry, RESOURCE, job, status)
         # 2. Remove the finalizers of what is recorded; 3. move it into the counters.
-        self._untrack(job, pods, status)
+        self._untrack(job, pods, status, released)
         job = self.registry.store.get(RESOURCE, meta["namespace"], meta["name"]) or job
         status = deep_copy(job.get("status") or {})
         conditions = status.get("conditions") or []
@@ -198,12 +285,17 @@ class JobController(util.OwnerKeyedController):
             want = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
             if completions is None and succeeded > 0:
                 want = 0  # a work queue: no new pods once one succeeded
+            if indexed:
+                active = self._drop_duplicate_indexes(job, active, completions_n)
             replacing = terminating if spec.get("podReplacementPolicy") == "Failed" else []
             diff = max(0, want) - len(active) - len(replacing)
             if diff > 0:
                 wait = self._backoff_remaining(job, failed, now)
                 if wait > 0:
                     self.enqueue_after(key, wait)
+                elif indexed:
+                    for index in first_pending(active + replacing, done_indexes, diff, completions_n):
+                        self._create_pod(job, index)
                 else:
                     for _ in range(diff):
                         self._create_pod(job)
@@ -239,10 +331,29 @@ class JobController(util.OwnerKeyedController):
         delay = min(BACKOFF_BASE * float(1 << min(failed - 1, 16)), BACKOFF_MAX)
         return max(0.0, last + delay - now)
 
-    def _untrack(self, job: Obj, pods: list[Obj], status: Obj) -> None:
-        """Drop the tracking finalizer of counted (or orphaned-by-completion) pods, then count them."""
+    def _drop_duplicate_indexes(self, job: Obj, active: list[Obj], completions: int) -> list[Obj]:
+        """``appendDuplicatedIndexPodsForRemoval``: one active pod per index below ``completions`` stays
+        (the most advanced: ready, then older); the rest, and pods without a valid index, are deleted."""
+        by_index: dict[int, list[Obj]] = {}
+        keep: list[Obj] = []
+        for pod in active:
+            index = completion_index(pod)
+            if index is None or index >= completions:
+                self._delete_pod(job, pod)
+            else:
+                by_index.setdefault(index, []).append(pod)
+        for pods in by_index.values():
+            pods.sort(key=lambda p: (util.is_ready(p), -_created(p)))
+            for extra in pods[:-1]:
+                self._delete_pod(job, extra)
+            keep.append(pods[-1])
+        return keep
+
+    def _untrack(self, job: Obj, pods: list[Obj], status: Obj, released: set[str] | None = None) -> None:
+        """Drop the tracking finalizer of counted (or orphaned-by-completion) pods, then count them.
+        ``released``: pods already counted otherwise (an Indexed Job's successes, by index)."""
         uncounted = status.get("uncountedTerminatedPods") or {}
-        recorded = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])
+        recorded = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or []) | (released or set())
         done = finished(job)
         pods_rt = self.registry.resource("pods")
         for pod in pods:
@@ -258,7 +369,7 @@ class JobController(util.OwnerKeyedController):
             except errors.StatusError as exc:
                 if exc.code != 404:
                     raise
-        if not recorded:
+        if not (set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])):
             return
         still = {p["metadata"]["uid"] for p in self._pods(job) if TRACKING in (p["metadata"].get("finalizers") or [])}
         moved = deep_copy(status)
@@ -280,9 +391,26 @@ class JobController(util.OwnerKeyedController):
                                    if k in moved})
             util.update_status(self.registry, RESOURCE, current, current_status)
 
-    def _create_pod(self, job: Obj) -> None:
+    def _create_pod(self, job: Obj, index: int | None = None) -> None:
         name = job["metadata"]["name"]
-        pod = util.pod_from_template(job, (job.get("spec") or {}).get("template") or {}, generate_name=f"{name}-")
+        generate_name = f"{name}-"
+        if index is not None:
+            suffix = f"-{index}-"
+            generate_name = name + suffix
+            if len(generate_name) > MAX_GENERATED_NAME:
+                generate_name = generate_name[:MAX_GENERATED_NAME - len(suffix)] + suffix
+        pod = util.pod_from_template(job, (job.get("spec") or {}).get("template") or {}, generate_name=generate_name)
+        if index is not None:
+            meta, spec = pod["metadata"], pod["spec"]
+            meta.setdefault("annotations", {})[INDEX] = str(index)
+            meta.setdefault("labels", {})[INDEX] = str(index)
+            spec["hostname"] = f"{name}-{index}"
+            for group in ("initContainers", "containers"):
+                for container in spec.get(group) or []:
+                    env = container.setdefault("env", [])
+                    if not any(isinstance(v, dict) and v.get("name") == INDEX_ENV for v in env):
+                        env.append({"name": INDEX_ENV, "valueFrom": {"fieldRef": {
+                            "fieldPath": f"metadata.labels['{INDEX}']"}}})
         pod["metadata"]["finalizers"] = [*(pod["metadata"].get("finalizers") or []), TRACKING]
         util.create_pod(self.registry, job, pod, COMPONENT)
 

@@ -183,3 +183,48 @@ def test_completed_indexes_text(text: str, completions: int, indexes: set[int], 
     """``succeededIndexesFromString`` and ``orderedIntervals.String``: the wire form of completedIndexes."""
     assert parse_indexes(text, completions) == indexes
     assert format_indexes(indexes) == formatted
+
+
+def test_pod_failure_policy_fail_job_on_an_exit_code(cluster: Cluster, api: Any, namespace: str) -> None:
+    """A FailJob rule ends the Job at the first matching failure, with kube's reason and message, whatever
+    the backoffLimit."""
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("policy")
+    policy = {"rules": [
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+        {"action": "FailJob", "onExitCodes": {"containerName": "work", "operator": "In", "values": [42]}},
+    ]}
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/exit-code": "42"}, backoffLimit=6,
+                                                podFailurePolicy=policy))
+    cluster.kubectl("wait", "--for=condition=failed", f"job/{name}", "-n", namespace, "--timeout=60s")
+    job = batch.read_namespaced_job(name, namespace)
+    (pod,) = core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+    message = (f"Container work for pod {namespace}/{pod.metadata.name} failed with exit code 42 matching FailJob "
+               "rule at index 1")
+    conds = _conditions(job)
+    assert (conds["Failed"].reason, conds["Failed"].message) == ("PodFailurePolicy", message)
+    assert (conds["FailureTarget"].reason, conds["FailureTarget"].message) == ("PodFailurePolicy", message)
+    assert job.status.failed == 1  # one pod, not backoffLimit + 1
+    events = core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name},reason=PodFailurePolicy")
+    assert [(e.type, e.message) for e in events.items] == [("Warning", message)]
+
+
+def test_pod_failure_policy_ignore_does_not_count(cluster: Cluster, api: Any, namespace: str) -> None:
+    """Failures an Ignore rule matches leave `failed` and the backoffLimit alone: the Job keeps replacing
+    the pods instead of failing at backoffLimit 0."""
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("ignored")
+    policy = {"rules": [{"action": "Ignore", "onExitCodes": {"operator": "NotIn", "values": [0, 1]}}]}
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/exit-code": "3"}, backoffLimit=0,
+                                                podFailurePolicy=policy))
+
+    def failed_pods() -> list[Any]:
+        pods = core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+        done = [p for p in pods if p.status.phase == "Failed" and TRACKING not in (p.metadata.finalizers or [])]
+        assert len(done) >= 2, [(p.metadata.name, p.status.phase) for p in pods]
+        return done
+
+    eventually(failed_pods, timeout=30)
+    job = batch.read_namespaced_job(name, namespace)
+    assert not job.status.failed
+    assert "Failed" not in _conditions(job) and "FailureTarget" not in _conditions(job)

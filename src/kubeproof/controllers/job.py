@@ -16,6 +16,11 @@ label, the ``JOB_COMPLETION_INDEX`` variable (from that label) in every containe
 ``<job>-<i>``; the lowest pending indexes are started first; succeeded indexes are kept in
 ``status.completedIndexes`` ("0-2,5") and ``succeeded`` counts indexes, not pods; a duplicate pod of an
 index, or one beyond ``completions``, is deleted.
+
+``podFailurePolicy`` (``pod_failure_policy.go``): the first rule whose ``onExitCodes`` or
+``onPodConditions`` matches a failed pod decides: ``FailJob`` fails the Job (reason ``PodFailurePolicy``,
+kube's message), ``Ignore`` leaves the failure out of the count towards ``backoffLimit``, ``Count`` counts
+it as usual.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ BACKOFF_MAX = 360.0
 SUCCESS_REASON, SUCCESS_MESSAGE = "CompletionsReached", "Reached expected number of succeeded pods"
 BACKOFF_REASON, BACKOFF_MESSAGE = "BackoffLimitExceeded", "Job has reached the specified backoff limit"
 DEADLINE_REASON, DEADLINE_MESSAGE = "DeadlineExceeded", "Job was active longer than specified deadline"
+POLICY_REASON = "PodFailurePolicy"
 
 
 def completion_index(pod: Obj) -> int | None:
@@ -95,6 +101,63 @@ def first_pending(active: list[Obj], done: set[int], count: int, completions: in
             out.append(candidate)
         candidate += 1
     return out
+
+
+def _exit_code_match(status: Obj, requirement: Obj) -> Obj | None:
+    """``matchOnExitCodes``: the first terminated container (then init container) with a non-zero exit
+    code that the requirement's operator accepts."""
+    name = requirement.get("containerName")
+    values = requirement.get("values") or []
+    for group in ("containerStatuses", "initContainerStatuses"):
+        for container in status.get(group) or []:
+            terminated = (container.get("state") or {}).get("terminated")
+            if not terminated or (name is not None and name != container.get("name")):
+                continue
+            code = terminated.get("exitCode")
+            if not code:
+                continue
+            operator = requirement.get("operator")
+            if (operator == "In" and code in values) or (operator == "NotIn" and code not in values):
+                return dict(container, exitCode=code)
+    return None
+
+
+def _condition_match(status: Obj, patterns: list[Obj]) -> Obj | None:
+    for cond in status.get("conditions") or []:
+        for pattern in patterns:
+            if cond.get("type") == pattern.get("type") and cond.get("status") == pattern.get("status"):
+                return dict(cond)
+    return None
+
+
+def match_pod_failure_policy(job: Obj, pod: Obj) -> tuple[str | None, bool, str | None]:
+    """``matchPodFailurePolicy``: (the FailJob message, whether the failure counts towards backoffLimit, the
+    matched action)."""
+    policy = (job.get("spec") or {}).get("podFailurePolicy")
+    if not isinstance(policy, dict):
+        return None, True, None
+    status = pod.get("status") or {}
+    meta = pod["metadata"]
+    for index, rule in enumerate(policy.get("rules") or []):
+        action = rule.get("action")
+        if rule.get("onExitCodes") is not None:
+            matched = _exit_code_match(status, rule["onExitCodes"])
+            detail = (f"Container {matched['name']} for pod {meta['namespace']}/{meta['name']} failed with exit "
+                      f"code {matched['exitCode']} matching {action} rule at index {index}") if matched else ""
+        elif rule.get("onPodConditions") is not None:
+            matched = _condition_match(status, rule["onPodConditions"])
+            detail = (f"Pod {meta['namespace']}/{meta['name']} has condition {matched['type']} matching {action} "
+                      f"rule at index {index}") if matched else ""
+        else:
+            continue
+        if matched is None:
+            continue
+        if action == "Ignore":
+            return None, False, action
+        if action == "FailJob":
+            return detail, True, action
+        return None, True, action  # Count (and FailIndex, which needs backoffLimitPerIndex: not modelled)
+    return None, True, None
 
 
 def _condition(conditions: list[Obj], type_: str) -> Obj | None:
@@ -217,8 +280,12 @@ class JobController(util.OwnerKeyedController):
             elif phase == "Succeeded":
                 uncounted.setdefault("succeeded", []).append(pod["metadata"]["uid"])
             elif _failed(pod, job):
-                uncounted.setdefault("failed", []).append(pod["metadata"]["uid"])
-                new_failure = True
+                _, counts, _ = match_pod_failure_policy(job, pod)
+                if counts:
+                    uncounted.setdefault("failed", []).append(pod["metadata"]["uid"])
+                    new_failure = True
+                else:
+                    released.add(pod["metadata"]["uid"])  # an Ignore rule: never counted, only released
         if new_failure:
             self._last_failure[meta["uid"]] = now
         if indexed:
@@ -253,7 +320,10 @@ class JobController(util.OwnerKeyedController):
         target = _condition(conditions, "SuccessCriteriaMet") or _condition(conditions, "FailureTarget")
         if target is None:
             deadline = spec.get("activeDeadlineSeconds")
-            if failed > backoff_limit:
+            fail_job = self._fail_job_message(job, pods)
+            if fail_job is not None:
+                target = self._set(conditions, "FailureTarget", POLICY_REASON, fail_job, now)
+            elif failed > backoff_limit:
                 target = self._set(conditions, "FailureTarget", BACKOFF_REASON, BACKOFF_MESSAGE, now)
             elif deadline is not None and started is not None and now - started >= int(deadline):
                 target = self._set(conditions, "FailureTarget", DEADLINE_REASON, DEADLINE_MESSAGE, now)
@@ -330,6 +400,18 @@ class JobController(util.OwnerKeyedController):
             return 0.0
         delay = min(BACKOFF_BASE * float(1 << min(failed - 1, 16)), BACKOFF_MAX)
         return max(0.0, last + delay - now)
+
+    @staticmethod
+    def _fail_job_message(job: Obj, pods: list[Obj]) -> str | None:
+        """``getFailJobMessage``: the first failed pod that matches a FailJob rule of the podFailurePolicy."""
+        if not (job.get("spec") or {}).get("podFailurePolicy"):
+            return None
+        for pod in pods:
+            if (pod.get("status") or {}).get("phase") == "Failed":
+                message, _, action = match_pod_failure_policy(job, pod)
+                if action == "FailJob":
+                    return message
+        return None
 
     def _drop_duplicate_indexes(self, job: Obj, active: list[Obj], completions: int) -> list[Obj]:
         """``appendDuplicatedIndexPodsForRemoval``: one active pod per index below ``completions`` stays

@@ -228,3 +228,32 @@ def test_pod_failure_policy_ignore_does_not_count(cluster: Cluster, api: Any, na
     job = batch.read_namespaced_job(name, namespace)
     assert not job.status.failed
     assert "Failed" not in _conditions(job) and "FailureTarget" not in _conditions(job)
+
+
+def test_suspend_and_resume(cluster: Cluster, api: Any, namespace: str) -> None:
+    """A Job created suspended runs nothing and says so in ``Suspended``; resuming flips the condition, starts
+    the clock (``startTime``) and the pods."""
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("held")
+    batch.create_namespaced_job(namespace, _job(name, completions=1, suspend=True))
+
+    def suspended() -> Any:
+        job = batch.read_namespaced_job(name, namespace)
+        cond = next((c for c in (job.status.conditions if job.status else None) or [] if c.type == "Suspended"), None)
+        assert cond is not None and cond.status == "True", job.status
+        return job, cond
+
+    job, cond = eventually(suspended)
+    assert (cond.reason, cond.message) == ("JobSuspended", "Job suspended")
+    assert job.status.start_time is None
+    assert core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items == []
+
+    batch.patch_namespaced_job(name, namespace, {"spec": {"suspend": False}})
+    cluster.kubectl("wait", "--for=condition=complete", f"job/{name}", "-n", namespace, "--timeout=60s")
+    job = batch.read_namespaced_job(name, namespace)
+    (cond,) = [c for c in job.status.conditions if c.type == "Suspended"]
+    assert (cond.status, cond.reason, cond.message) == ("False", "JobResumed", "Job resumed")
+    assert job.status.start_time is not None and job.status.succeeded == 1
+    events = core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}")
+    # (timestamps have whole seconds: the order of events within one second is not observable)
+    assert {"Suspended", "Resumed", "Completed"} <= {e.reason for e in events.items}

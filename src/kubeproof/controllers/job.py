@@ -8,7 +8,8 @@ cluster time); terminating pods count as failed and are replaced per podReplacem
 is first ``SuccessCriteriaMet``/``FailureTarget``, then, once no pod is left running,
 ``Complete``/``Failed`` with ``completionTime``, as the controller does since the terminal condition is
 delayed until pods are gone. ``activeDeadlineSeconds`` fails the Job with ``DeadlineExceeded``;
-``suspend`` deletes the active pods.
+``suspend`` deletes the active pods and sets ``Suspended=True`` (``JobSuspended``); resuming sets it False
+(``JobResumed``) and restarts ``startTime``.
 
 ``completionMode: Indexed``: each index below ``completions`` must succeed once. A pod for index ``i`` is
 named ``<job>-<i>-<random>``, carries the ``batch.kubernetes.io/job-completion-index`` annotation and
@@ -158,6 +159,28 @@ def match_pod_failure_policy(job: Obj, pod: Obj) -> tuple[str | None, bool, str 
             return detail, True, action
         return None, True, action  # Count (and FailIndex, which needs backoffLimitPerIndex: not modelled)
     return None, True, None
+
+
+def _ensure_condition(conditions: list[Obj], type_: str, status: str, reason: str, message: str,
+                      now: float) -> bool:
+    """``ensureJobConditionStatus``: set an existing condition to ``status`` (or add it when it should be
+    True); True when something changed."""
+    stamp = now_rfc3339(now)
+    cond = _condition_any(conditions, type_)
+    if cond is None:
+        if status != "True":
+            return False
+        conditions.append({"type": type_, "status": status, "lastProbeTime": stamp, "lastTransitionTime": stamp,
+                           "reason": reason, "message": message})
+        return True
+    if cond.get("status") == status:
+        return False
+    cond.update(status=status, reason=reason, message=message, lastProbeTime=stamp, lastTransitionTime=stamp)
+    return True
+
+
+def _condition_any(conditions: list[Obj], type_: str) -> Obj | None:
+    return next((c for c in conditions if c.get("type") == type_), None)
 
 
 def _condition(conditions: list[Obj], type_: str) -> Obj | None:
@@ -351,7 +374,13 @@ class JobController(util.OwnerKeyedController):
             for pod in active:
                 self._delete_pod(job, pod)
             active = []
+            if _ensure_condition(conditions, "Suspended", "True", "JobSuspended", "Job suspended", now):
+                util.record_event(self.registry, job, "Normal", "Suspended", "Job suspended", COMPONENT)
         else:
+            if _ensure_condition(conditions, "Suspended", "False", "JobResumed", "Job resumed", now):
+                util.record_event(self.registry, job, "Normal", "Resumed", "Job resumed", COMPONENT)
+                # activeDeadlineSeconds counts the time a Job is continuously active
+                status["startTime"] = now_rfc3339(now)
             want = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
             if completions is None and succeeded > 0:
                 want = 0  # a work queue: no new pods once one succeeded

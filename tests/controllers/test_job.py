@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client
 
 from kubeproof import Cluster
-from kubeproof.controllers.job import format_indexes, parse_indexes
+from kubeproof.controllers.job import format_indexes, match_success_policy, parse_indexes
 from kubeproof.testing import eventually
 
 from ._workloads import unique
@@ -257,3 +257,40 @@ def test_suspend_and_resume(cluster: Cluster, api: Any, namespace: str) -> None:
     events = core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}")
     # (timestamps have whole seconds: the order of events within one second is not observable)
     assert {"Suspended", "Resumed", "Completed"} <= {e.reason for e in events.items}
+
+
+def test_success_policy_ends_an_indexed_job_when_the_leader_succeeds() -> None:
+    """The leader/worker shape: index 0 finishes, the workers would run forever; a successPolicy on index 0
+    completes the Job (reason SuccessPolicy) and the workers are stopped."""
+    code = ("import os, sys, time; index = os.environ['JOB_COMPLETION_INDEX']; "
+            "sys.exit(0) if index == '0' else time.sleep(3600)")
+    with Cluster(images={"py:*": [sys.executable]}) as cluster:
+        api = cluster.api_client()
+        try:
+            batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+            job = _job("leader", completions=3, parallelism=3, completionMode="Indexed",
+                       successPolicy={"rules": [{"succeededIndexes": "0"}]})
+            job["spec"]["template"]["spec"]["containers"] = [{"name": "work", "image": "py:3", "args": ["-c", code]}]
+            batch.create_namespaced_job("default", job)
+            cluster.kubectl("wait", "--for=condition=complete", "job/leader", "--timeout=60s")
+            done = batch.read_namespaced_job("leader", "default")
+            conds = _conditions(done)
+            for type_ in ("SuccessCriteriaMet", "Complete"):
+                assert (conds[type_].reason, conds[type_].message) == ("SuccessPolicy", "Matched rules at index 0")
+            assert done.status.completed_indexes == "0" and done.status.succeeded == 1
+            assert not done.status.active
+            pods = core.list_namespaced_pod("default", label_selector="job-name=leader").items
+            assert all(p.status.phase in ("Succeeded", "Failed") for p in pods), [p.status.phase for p in pods]
+        finally:
+            api.close()
+
+
+@pytest.mark.parametrize(("rules", "done", "matched"), [
+    ([{"succeededIndexes": "0-2"}], {0, 1}, None),
+    ([{"succeededIndexes": "0-2"}], {0, 1, 2}, "Matched rules at index 0"),
+    ([{"succeededIndexes": "0-4", "succeededCount": 2}], {3, 9}, None),
+    ([{"succeededIndexes": "0-4", "succeededCount": 2}], {3, 4}, "Matched rules at index 0"),
+    ([{"succeededIndexes": "x"}, {"succeededCount": 2}], {5, 6}, "Matched rules at index 1"),
+])
+def test_success_policy_rules(rules: list[dict[str, Any]], done: set[int], matched: str | None) -> None:
+    assert match_success_policy({"rules": rules}, 10, done) == matched

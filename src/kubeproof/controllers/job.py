@@ -18,6 +18,9 @@ label, the ``JOB_COMPLETION_INDEX`` variable (from that label) in every containe
 ``status.completedIndexes`` ("0-2,5") and ``succeeded`` counts indexes, not pods; a duplicate pod of an
 index, or one beyond ``completions``, is deleted.
 
+``successPolicy`` (``success_policy.go``, Indexed Jobs): the Job succeeds (reason ``SuccessPolicy``) once a
+rule's indexes or count have succeeded; its remaining pods are deleted.
+
 ``podFailurePolicy`` (``pod_failure_policy.go``): the first rule whose ``onExitCodes`` or
 ``onPodConditions`` matches a failed pod decides: ``FailJob`` fails the Job (reason ``PodFailurePolicy``,
 kube's message), ``Ignore`` leaves the failure out of the count towards ``backoffLimit``, ``Count`` counts
@@ -49,6 +52,7 @@ SUCCESS_REASON, SUCCESS_MESSAGE = "CompletionsReached", "Reached expected number
 BACKOFF_REASON, BACKOFF_MESSAGE = "BackoffLimitExceeded", "Job has reached the specified backoff limit"
 DEADLINE_REASON, DEADLINE_MESSAGE = "DeadlineExceeded", "Job was active longer than specified deadline"
 POLICY_REASON = "PodFailurePolicy"
+SUCCESS_POLICY_REASON = "SuccessPolicy"
 
 
 def completion_index(pod: Obj) -> int | None:
@@ -159,6 +163,25 @@ def match_pod_failure_policy(job: Obj, pod: Obj) -> tuple[str | None, bool, str 
             return detail, True, action
         return None, True, action  # Count (and FailIndex, which needs backoffLimitPerIndex: not modelled)
     return None, True, None
+
+
+def match_success_policy(policy: Any, completions: int, done: set[int]) -> str | None:
+    """``matchSuccessPolicy``: ``Matched rules at index N`` for the first rule the succeeded indexes meet
+    (all of its ``succeededIndexes``, or ``succeededCount`` of them, or ``succeededCount`` indexes at all)."""
+    if not isinstance(policy, dict) or not done:
+        return None
+    for index, rule in enumerate(policy.get("rules") or []):
+        count = rule.get("succeededCount")
+        if rule.get("succeededIndexes") is not None:
+            required = parse_indexes(rule["succeededIndexes"], completions)
+            if not required:
+                continue  # a rule that does not parse matches nothing
+            contains = len(required & done)
+            if contains == len(required) or (count is not None and contains >= int(count)):
+                return f"Matched rules at index {index}"
+        elif count is not None and len(done) >= int(count):
+            return f"Matched rules at index {index}"
+    return None
 
 
 def _ensure_condition(conditions: list[Obj], type_: str, status: str, reason: str, message: str,
@@ -350,6 +373,10 @@ class JobController(util.OwnerKeyedController):
                 target = self._set(conditions, "FailureTarget", BACKOFF_REASON, BACKOFF_MESSAGE, now)
             elif deadline is not None and started is not None and now - started >= int(deadline):
                 target = self._set(conditions, "FailureTarget", DEADLINE_REASON, DEADLINE_MESSAGE, now)
+            elif indexed and (matched := match_success_policy(spec.get("successPolicy"), completions_n,
+                                                             parse_indexes(status.get("completedIndexes"),
+                                                                           completions_n))) is not None:
+                target = self._set(conditions, "SuccessCriteriaMet", SUCCESS_POLICY_REASON, matched, now)
             elif (completions is not None and succeeded >= int(completions)) or \
                     (completions is None and succeeded > 0 and not active):
                 target = self._set(conditions, "SuccessCriteriaMet", SUCCESS_REASON, SUCCESS_MESSAGE, now)

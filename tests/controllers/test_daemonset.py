@@ -85,3 +85,38 @@ def test_rolling_update_and_new_nodes(cluster: Cluster, api: Any, namespace: str
     finally:
         for node in node_names:
             core.delete_node(node)
+
+
+def test_rollout_history_and_undo(cluster: Cluster, api: Any, namespace: str) -> None:
+    """Each template is a ControllerRevision: ``kubectl rollout history`` lists them with their change-cause,
+    ``kubectl rollout undo`` brings the previous template back (which becomes the newest revision)."""
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    name = unique("agent")
+    body = _ds(name, nodeSelector={"disk": "hdd"})
+    body["metadata"]["annotations"] = {"kubernetes.io/change-cause": "first"}
+    apps.create_namespaced_daemon_set(namespace, body)
+    cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+    cluster.kubectl("annotate", f"daemonset/{name}", "-n", namespace, "kubernetes.io/change-cause=second",
+                    "--overwrite")
+    cluster.kubectl("set", "image", f"daemonset/{name}", "agent=example/agent:2", "-n", namespace)
+    cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+    eventually(lambda: _placement(core, namespace, name) == {"hdd-1": "example/agent:2"})
+
+    def history() -> list[list[str]]:
+        out = cluster.kubectl("rollout", "history", f"daemonset/{name}", "-n", namespace).stdout
+        return [line.split() for line in out.strip().splitlines()[1:]]
+
+    assert history() == [["REVISION", "CHANGE-CAUSE"], ["1", "first"], ["2", "second"]]
+    revisions = client.AppsV1Api(api).list_namespaced_controller_revision(namespace, label_selector=f"app={name}")
+    pods = core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
+    live_hash = pods[0].metadata.labels["controller-revision-hash"]
+    assert f"{name}-{live_hash}" in {r.metadata.name for r in revisions.items}
+
+    undo = cluster.kubectl("rollout", "undo", f"daemonset/{name}", "-n", namespace)
+    assert undo.stdout.strip() == f"daemonset.apps/{name} rolled back"
+    cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+    eventually(lambda: _placement(core, namespace, name) == {"hdd-1": "example/agent:1"})
+    assert apps.read_namespaced_daemon_set(name, namespace).spec.template.spec.containers[0].image == \
+        "example/agent:1"
+    wanted = [["REVISION", "CHANGE-CAUSE"], ["2", "second"], ["3", "first"]]
+    assert eventually(history, matcher=lambda rows: rows == wanted) == wanted

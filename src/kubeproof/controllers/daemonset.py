@@ -6,7 +6,9 @@ taints). Each daemon pod pins its node through required node affinity on ``metad
 scheduler binds it), carries ``controller-revision-hash`` and ``pod-template-generation`` labels, and is
 replaced under RollingUpdate at most ``maxUnavailable`` at a time once the others are available
 (OnDelete leaves it to the user). Status reports the scheduled/misscheduled/ready/updated/available
-counts that ``kubectl rollout status`` reads.
+counts that ``kubectl rollout status`` reads. Each template is kept as a ControllerRevision
+``<ds>-<hash>`` (``kubectl rollout history|undo daemonset`` read them; an undone template becomes the
+newest revision again), at most ``revisionHistoryLimit`` unused ones.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class DaemonSetController(util.OwnerKeyedController):
         if meta.get("deletionTimestamp"):
             return
         revision = compute_hash(spec.get("template") or {}, (ds.get("status") or {}).get("collisionCount"))
+        history = self._snapshot(ds, revision)
         probe = self._template_pod(ds, "", revision)
         nodes = {n["metadata"]["name"]: n for n in self.registry.store.list("nodes")[0]}
         wanted = {name for name, node in nodes.items() if filter_node(probe, node) is None}
@@ -108,6 +111,27 @@ class DaemonSetController(util.OwnerKeyedController):
         if strategy.get("type", "RollingUpdate") == "RollingUpdate":
             self._rolling_update(ds, revision, wanted, strategy)
         self._status(ds, revision, wanted)
+        in_use = {(p["metadata"].get("labels") or {}).get(REVISION_LABEL) for p in pods if util.is_active(p)}
+        keep = {r["metadata"]["name"] for r in util.owned_revisions(self.registry, ds)
+                if (r["metadata"].get("labels") or {}).get(REVISION_LABEL) in in_use}
+        util.truncate_revisions(self.registry, ds, keep | ({history["metadata"]["name"]} if history else set()))
+
+    def _snapshot(self, ds: Obj, hash_: str) -> Obj | None:
+        """``constructHistory``/``snapshot``: the ControllerRevision ``<ds>-<hash>`` of the current template,
+        labelled like its pods, with the DaemonSet's annotations (``kubectl rollout history`` shows their
+        change-cause)."""
+        data = util.template_patch(ds)
+        template_labels = ((ds["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
+
+        def make(number: int) -> Obj:
+            meta: Obj = {"name": f"{ds['metadata']['name']}-{hash_}", "namespace": ds["metadata"]["namespace"],
+                         "labels": {**template_labels, REVISION_LABEL: hash_},
+                         "ownerReferences": [util.owner_ref_to(ds)]}
+            if ds["metadata"].get("annotations"):
+                meta["annotations"] = dict(ds["metadata"]["annotations"])
+            return {"metadata": meta, "data": data, "revision": number}
+
+        return util.current_revision(self.registry, ds, data, make)
 
     def _rolling_update(self, ds: Obj, revision: str, wanted: set[str], strategy: Obj) -> None:
         max_unavailable = max(1, scaled((strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1),

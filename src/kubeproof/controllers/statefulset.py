@@ -18,12 +18,10 @@ from typing import Any
 from kubeproof.controllers import workloadutil as util
 from kubeproof.controllers.deployment import compute_hash
 from kubeproof.server import errors
-from kubeproof.server.options import DeleteOptions
 from kubeproof.server.registry.generic import deep_copy
 
 Obj = dict[str, Any]
 RESOURCE = "statefulsets.apps"
-REVISIONS = "controllerrevisions.apps"
 COMPONENT = "statefulset-controller"
 REVISION_LABEL = "controller-revision-hash"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -39,13 +37,6 @@ def _running_ready(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") == "Running" and util.is_ready(pod)
 
 
-def _revision_data(sts: Obj) -> Obj:
-    """What a ControllerRevision stores: the template as a replacing strategic merge patch."""
-    template = deep_copy((sts.get("spec") or {}).get("template") or {})
-    template["$patch"] = "replace"
-    return {"spec": {"template": template}}
-
-
 class StatefulSetController(util.OwnerKeyedController):
     name = "statefulset"
     resource = RESOURCE
@@ -53,43 +44,19 @@ class StatefulSetController(util.OwnerKeyedController):
 
     # -- revisions -------------------------------------------------------------------------------
 
-    def _revisions(self, sts: Obj) -> list[Obj]:
-        uid = sts["metadata"]["uid"]
-        return sorted((r for r in self.registry.store.list(REVISIONS, sts["metadata"]["namespace"])[0]
-                       if (util.controller_ref(r) or {}).get("uid") == uid), key=lambda r: int(r.get("revision", 0)))
-
-    def _update_revision(self, sts: Obj, revisions: list[Obj]) -> Obj:
-        data = _revision_data(sts)
-        latest = max((int(r.get("revision", 0)) for r in revisions), default=0)
-        for rev in revisions:
-            if rev.get("data") == data:
-                if int(rev.get("revision", 0)) != latest:  # an old template came back (rollout undo)
-                    new = deep_copy(rev)
-                    new["revision"] = latest + 1
-                    return self.registry.update(self.registry.resource(REVISIONS), rev["metadata"]["namespace"],
-                                                rev["metadata"]["name"], new)
-                return rev
+    def _update_revision(self, sts: Obj) -> Obj | None:
+        data = util.template_patch(sts)
         collision = int((sts.get("status") or {}).get("collisionCount") or 0)
         hash_ = compute_hash(data, collision)
         labels = dict(((sts.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
         labels["controller.kubernetes.io/hash"] = hash_
-        revision: Obj = {
-            "metadata": {"name": f"{sts['metadata']['name']}-{hash_}", "namespace": sts["metadata"]["namespace"],
-                         "labels": labels, "ownerReferences": [util.owner_ref_to(sts)]},
-            "data": data, "revision": latest + 1,
-        }
-        return self.registry.create(self.registry.resource(REVISIONS), sts["metadata"]["namespace"], revision)
 
-    def _truncate_history(self, sts: Obj, keep: set[str]) -> None:
-        limit = int((sts.get("spec") or {}).get("revisionHistoryLimit", 10))
-        old = [r for r in self._revisions(sts) if r["metadata"]["name"] not in keep]
-        rt = self.registry.resource(REVISIONS)
-        for rev in old[:max(0, len(old) - limit)]:
-            try:
-                self.registry.delete(rt, rev["metadata"]["namespace"], rev["metadata"]["name"], DeleteOptions())
-            except errors.StatusError as exc:
-                if exc.code != 404:
-                    raise
+        def make(number: int) -> Obj:
+            meta = {"name": f"{sts['metadata']['name']}-{hash_}", "namespace": sts["metadata"]["namespace"],
+                    "labels": labels, "ownerReferences": [util.owner_ref_to(sts)]}
+            return {"metadata": meta, "data": data, "revision": number}
+
+        return util.current_revision(self.registry, sts, data, make)
 
     # -- pods ------------------------------------------------------------------------------------
 
@@ -155,11 +122,12 @@ class StatefulSetController(util.OwnerKeyedController):
         status = sts.get("status") or {}
         if meta.get("deletionTimestamp"):
             return
-        revisions = self._revisions(sts)
-        update = self._update_revision(sts, revisions)
+        update = self._update_revision(sts)
+        if update is None:
+            return  # its revision's name is still taken: the next event tries again
         update_name = update["metadata"]["name"]
         current_name = status.get("currentRevision") or update_name
-        if not any(r["metadata"]["name"] == current_name for r in self._revisions(sts)):
+        if not any(r["metadata"]["name"] == current_name for r in util.owned_revisions(self.registry, sts)):
             current_name = update_name
         replicas = int(spec.get("replicas", 1))
         parallel = spec.get("podManagementPolicy") == "Parallel"
@@ -209,7 +177,7 @@ class StatefulSetController(util.OwnerKeyedController):
                         self._delete(sts, pod)
                         break
         self._status(sts, current_name, update_name)
-        self._truncate_history(sts, {current_name, update_name})
+        util.truncate_revisions(self.registry, sts, {current_name, update_name})
 
     def _status(self, sts: Obj, current_name: str, update_name: str) -> None:
         meta, spec = sts["metadata"], sts.get("spec") or {}

@@ -208,6 +208,61 @@ def delete_pod(registry: Registry, owner: Obj, pod: Obj, component: str, message
 # -- keys and the reconcile wrapper ----------------------------------------------------------------
 
 
+# -- ControllerRevisions (StatefulSets and DaemonSets) -------------------------------------------------
+
+REVISIONS = "controllerrevisions.apps"
+
+
+def template_patch(owner: Obj) -> Obj:
+    """``getPatch``: what a ControllerRevision stores, the pod template as a replacing strategic merge patch
+    (``kubectl rollout undo`` applies it as it is)."""
+    template = deep_copy((owner.get("spec") or {}).get("template") or {})
+    template["$patch"] = "replace"
+    return {"spec": {"template": template}}
+
+
+def owned_revisions(registry: Registry, owner: Obj) -> list[Obj]:
+    """The owner's ControllerRevisions, oldest revision first."""
+    uid = owner["metadata"]["uid"]
+    return sorted((r for r in registry.store.list(REVISIONS, owner["metadata"]["namespace"])[0]
+                   if (controller_ref(r) or {}).get("uid") == uid), key=lambda r: int(r.get("revision", 0)))
+
+
+def current_revision(registry: Registry, owner: Obj, data: Obj, make: Callable[[int], Obj]) -> Obj | None:
+    """The revision holding ``data``: an existing one (renumbered as the newest when an older template came
+    back, as after ``kubectl rollout undo``), or ``make(next number)`` created. None when its name is taken
+    by another object (a revision of a deleted owner the garbage collector has not removed yet)."""
+    revisions = owned_revisions(registry, owner)
+    latest = max((int(r.get("revision", 0)) for r in revisions), default=0)
+    rt = registry.resource(REVISIONS)
+    for rev in revisions:
+        if rev.get("data") == data:
+            if int(rev.get("revision", 0)) == latest:
+                return rev
+            renumbered = deep_copy(rev)
+            renumbered["revision"] = latest + 1
+            return registry.update(rt, rev["metadata"]["namespace"], rev["metadata"]["name"], renumbered)
+    try:
+        return registry.create(rt, owner["metadata"]["namespace"], make(latest + 1))
+    except errors.StatusError as exc:
+        if exc.code == 409:
+            return None
+        raise
+
+
+def truncate_revisions(registry: Registry, owner: Obj, keep: set[str]) -> None:
+    """Delete the oldest revisions beyond ``revisionHistoryLimit`` (default 10), never one in ``keep``."""
+    limit = int((owner.get("spec") or {}).get("revisionHistoryLimit", 10))
+    old = [r for r in owned_revisions(registry, owner) if r["metadata"]["name"] not in keep]
+    rt = registry.resource(REVISIONS)
+    for rev in old[:max(0, len(old) - limit)]:
+        try:
+            registry.delete(rt, rev["metadata"]["namespace"], rev["metadata"]["name"], DeleteOptions())
+        except errors.StatusError as exc:
+            if exc.code != 404:
+                raise
+
+
 class OwnerKeyedController(Controller):
     """A workload controller keyed by ``(namespace, name)`` of its own ``resource``: events on it map to its
     key, events on ``child_resources`` to the key of their controller owner of kind ``owner_kind``."""

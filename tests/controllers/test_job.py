@@ -11,8 +11,9 @@ import pytest
 from kubernetes import client
 
 from kubeproof import Cluster
+from kubeproof.clock import ManualClock
 from kubeproof.controllers.job import format_indexes, match_success_policy, parse_indexes
-from kubeproof.testing import eventually
+from kubeproof.testing import consistently, eventually
 
 from ._workloads import unique
 
@@ -294,3 +295,97 @@ def test_success_policy_ends_an_indexed_job_when_the_leader_succeeds() -> None:
 ])
 def test_success_policy_rules(rules: list[dict[str, Any]], done: set[int], matched: str | None) -> None:
     assert match_success_policy({"rules": rules}, 10, done) == matched
+
+
+def _failed_indexed(batch: client.BatchV1Api, cluster: Cluster, namespace: str, name: str) -> Any:
+    cluster.kubectl("wait", "--for=condition=failed", f"job/{name}", "-n", namespace, "--timeout=60s")
+    return batch.read_namespaced_job(name, namespace)
+
+
+def test_backoff_limit_per_index_fails_indexes_not_the_whole_job_at_once(cluster: Cluster, api: Any,
+                                                                         namespace: str) -> None:
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    name = unique("perindex")
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/exit-code": "1"}, completions=3, parallelism=3,
+                                                completionMode="Indexed", backoffLimitPerIndex=0))
+    job = _failed_indexed(batch, cluster, namespace, name)
+    conds = _conditions(job)
+    assert (conds["Failed"].reason, conds["Failed"].message) == ("FailedIndexes", "Job has failed indexes")
+    assert job.status.failed_indexes == "0-2" and job.status.failed == 3 and not job.status.completed_indexes
+    assert job.spec.backoff_limit == 2**31 - 1  # defaulted so: the per-index limit is the one that applies
+    pods = core.list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+    assert sorted(p.metadata.annotations["batch.kubernetes.io/job-index-failure-count"] for p in pods) == ["0"] * 3
+
+
+def test_max_failed_indexes_ends_the_job_early(cluster: Cluster, api: Any, namespace: str) -> None:
+    """As kube's e2e test does: with maxFailedIndexes 0, the first failed index fails the Job."""
+    batch = client.BatchV1Api(api)
+    name = unique("maxfailed")
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/exit-code": "1"}, completions=4, parallelism=1,
+                                                completionMode="Indexed", backoffLimitPerIndex=0, maxFailedIndexes=0))
+    job = _failed_indexed(batch, cluster, namespace, name)
+    conds = _conditions(job)
+    assert (conds["FailureTarget"].reason, conds["Failed"].reason) == ("MaxFailedIndexesExceeded",) * 2
+    assert conds["Failed"].message == "Job has exceeded the specified maximal number of failed indexes"
+    assert job.status.failed_indexes == "0" and job.status.failed == 1
+
+
+def test_fail_index_rule(cluster: Cluster, api: Any, namespace: str) -> None:
+    """A FailIndex rule of the podFailurePolicy fails the index at once, whatever backoffLimitPerIndex says."""
+    batch = client.BatchV1Api(api)
+    name = unique("failindex")
+    policy = {"rules": [{"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [42]}}]}
+    batch.create_namespaced_job(namespace, _job(name, {"kubeproof.dev/exit-code": "42"}, completions=1,
+                                                completionMode="Indexed", backoffLimitPerIndex=5,
+                                                podFailurePolicy=policy))
+    job = _failed_indexed(batch, cluster, namespace, name)
+    assert job.status.failed_indexes == "0" and job.status.failed == 1
+    assert _conditions(job)["Failed"].reason == "FailedIndexes"
+
+
+def test_an_index_is_retried_after_its_back_off() -> None:
+    """backoffLimitPerIndex 1: the index's second pod comes after 10 s of cluster time and carries the
+    failure count of the first; its failure fails the index."""
+    clock = ManualClock()
+    with Cluster(clock=clock) as cluster:
+        api = cluster.api_client()
+        try:
+            batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+            batch.create_namespaced_job("default", _job(
+                "retry", {"kubeproof.dev/exit-code": "1", "kubeproof.dev/run-seconds": "1"}, completions=1,
+                completionMode="Indexed", backoffLimitPerIndex=1))
+
+            def pods(phase: str, count: int) -> list[Any]:
+                items = core.list_namespaced_pod("default", label_selector="job-name=retry").items
+                assert len(items) == count and all(p.status.phase == phase for p in items), \
+                    [(p.metadata.name, p.status.phase) for p in items]
+                return items
+
+            eventually(lambda: pods("Running", 1))
+            clock.advance(1)
+            eventually(lambda: pods("Failed", 1))
+            clock.advance(9)
+            consistently(lambda: pods("Failed", 1), duration=0.3)  # still backing off
+            clock.advance(1)
+            second = eventually(lambda: [p for p in core.list_namespaced_pod(
+                "default", label_selector="job-name=retry").items if p.status.phase == "Running"], matcher=bool)
+            assert second[0].metadata.annotations["batch.kubernetes.io/job-index-failure-count"] == "1"
+            clock.advance(1)
+            job = eventually(lambda: _with_failed_indexes(batch.read_namespaced_job("retry", "default")))
+            assert job.status.failed == 2
+        finally:
+            api.close()
+
+
+def _with_failed_indexes(job: Any) -> Any:
+    assert job.status.failed_indexes == "0", job.status
+    return job
+
+
+def test_work_queue_job_keeps_completions_unset(api: Any, namespace: str) -> None:
+    """SetDefaults_Job: completions and parallelism default to 1 only when both are unset."""
+    batch = client.BatchV1Api(api)
+    queue = batch.create_namespaced_job(namespace, _job(unique("queue"), parallelism=2, suspend=True))
+    assert (queue.spec.completions, queue.spec.parallelism, queue.spec.backoff_limit) == (None, 2, 6)
+    single = batch.create_namespaced_job(namespace, _job(unique("single"), suspend=True))
+    assert (single.spec.completions, single.spec.parallelism) == (1, 1)

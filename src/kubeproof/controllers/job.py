@@ -21,6 +21,10 @@ index, or one beyond ``completions``, is deleted.
 ``successPolicy`` (``success_policy.go``, Indexed Jobs): the Job succeeds (reason ``SuccessPolicy``) once a
 rule's indexes or count have succeeded; its remaining pods are deleted.
 
+``backoffLimitPerIndex`` (Indexed Jobs): failures are counted per index (pod annotations), each index backs
+off on its own, an index past its limit (or matched by a ``FailIndex`` rule) goes to ``failedIndexes``;
+the Job fails on ``maxFailedIndexes`` or once every index has succeeded or failed.
+
 ``podFailurePolicy`` (``pod_failure_policy.go``): the first rule whose ``onExitCodes`` or
 ``onPodConditions`` matches a failed pod decides: ``FailJob`` fails the Job (reason ``PodFailurePolicy``,
 kube's message), ``Ignore`` leaves the failure out of the count towards ``backoffLimit``, ``Count`` counts
@@ -44,6 +48,11 @@ COMPONENT = "job-controller"
 TRACKING = "batch.kubernetes.io/job-tracking"
 INDEX = "batch.kubernetes.io/job-completion-index"
 INDEX_ENV = "JOB_COMPLETION_INDEX"
+FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count"
+IGNORED_COUNT = "batch.kubernetes.io/job-index-ignored-failure-count"
+MAX_FAILED_REASON = "MaxFailedIndexesExceeded"
+MAX_FAILED_MESSAGE = "Job has exceeded the specified maximal number of failed indexes"
+FAILED_INDEXES_REASON, FAILED_INDEXES_MESSAGE = "FailedIndexes", "Job has failed indexes"
 MAX_GENERATED_NAME = 58  # names.MaxGeneratedNameLength: 63 less the 5 random characters
 BACKOFF_BASE = 10.0
 BACKOFF_MAX = 360.0
@@ -210,6 +219,28 @@ def _condition(conditions: list[Obj], type_: str) -> Obj | None:
     return next((c for c in conditions if c.get("type") == type_ and c.get("status") == "True"), None)
 
 
+def _count(pod: Obj, annotation: str) -> int:
+    """An index failure-count annotation (0 when missing or not a number)."""
+    value = ((pod.get("metadata") or {}).get("annotations") or {}).get(annotation)
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else 0
+
+
+def _index_counts(job: Obj, pods: list[Obj], index: int) -> tuple[int, int]:
+    """``getNewIndexFailureCounts``: the failure and ignored-failure counts a new pod of ``index`` starts
+    with, from the index's latest failed pod (its counts, plus its own failure)."""
+    latest: Obj | None = None
+    for pod in pods:
+        if completion_index(pod) == index and (pod.get("status") or {}).get("phase") == "Failed" and (
+                latest is None or (_count(pod, FAILURE_COUNT), _count(pod, IGNORED_COUNT))
+                > (_count(latest, FAILURE_COUNT), _count(latest, IGNORED_COUNT))):
+            latest = pod
+    if latest is None:
+        return 0, 0
+    failures, ignored = _count(latest, FAILURE_COUNT), _count(latest, IGNORED_COUNT)
+    _, counts, _ = match_pod_failure_policy(job, latest)
+    return (failures + 1, ignored) if counts else (failures, ignored + 1)
+
+
 def _created(pod: Obj) -> float:
     return util.parse_time((pod.get("metadata") or {}).get("creationTimestamp")) or 0.0
 
@@ -240,6 +271,8 @@ class JobController(util.OwnerKeyedController):
         super().__init__(registry)
         #: job uid -> cluster time of the last failure seen (for the back-off before a replacement).
         self._last_failure: dict[str, float] = {}
+        #: When each index of an Indexed Job with backoffLimitPerIndex last failed, by (job uid, index).
+        self._index_failures: dict[tuple[str, int], float] = {}
 
     def keys_for(self, event: Event) -> list[Hashable]:
         namespace = event.key[0]
@@ -308,6 +341,8 @@ class JobController(util.OwnerKeyedController):
         indexed = spec.get("completionMode") == "Indexed" and spec.get("completions") is not None
         completions_n = int(spec.get("completions") or 0)
         done_indexes = parse_indexes(status.get("completedIndexes"), completions_n) if indexed else set()
+        per_index = indexed and spec.get("backoffLimitPerIndex") is not None
+        failed_indexes = parse_indexes(status.get("failedIndexes"), completions_n) if per_index else set()
         uncounted = status.setdefault("uncountedTerminatedPods", {})
         counted_uids = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])
         # 1. Record finished pods that still hold the tracking finalizer as uncounted (an Indexed Job records
@@ -326,7 +361,14 @@ class JobController(util.OwnerKeyedController):
             elif phase == "Succeeded":
                 uncounted.setdefault("succeeded", []).append(pod["metadata"]["uid"])
             elif _failed(pod, job):
-                _, counts, _ = match_pod_failure_policy(job, pod)
+                _, counts, action = match_pod_failure_policy(job, pod)
+                index = completion_index(pod)
+                if per_index and index is not None and index < completions_n:
+                    self._index_failures[(meta["uid"], index)] = now
+                    # isIndexFailed: a FailIndex rule, or one failure more than backoffLimitPerIndex allows
+                    if action == "FailIndex" or (counts and _count(pod, FAILURE_COUNT) >= int(
+                            spec["backoffLimitPerIndex"])):
+                        failed_indexes.add(index)
                 if counts:
                     uncounted.setdefault("failed", []).append(pod["metadata"]["uid"])
                     new_failure = True
@@ -341,9 +383,11 @@ class JobController(util.OwnerKeyedController):
                 del status["completedIndexes"]  # omitempty
             if not status["succeeded"]:
                 del status["succeeded"]
+        if per_index:
+            status["failedIndexes"] = format_indexes(failed_indexes)  # a pointer in Go: "" is written too
         old_status = job.get("status") or {}
         if any(status.get(k) != old_status.get(k) for k in ("uncountedTerminatedPods", "completedIndexes",
-                                                              "succeeded")):
+                                                              "succeeded", "failedIndexes")):
             job = util.update_status(self.registry, RESOURCE, job, status)
         # 2. Remove the finalizers of what is recorded; 3. move it into the counters.
         self._untrack(job, pods, status, released)
@@ -356,6 +400,8 @@ class JobController(util.OwnerKeyedController):
                        and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         succeeded = int(status.get("succeeded") or 0)
         failed = int(status.get("failed") or 0)
+        if per_index:
+            failed_indexes = parse_indexes(status.get("failedIndexes"), completions_n)
         completions = spec.get("completions")
         parallelism = int(spec.get("parallelism", 1))
         backoff_limit = int(spec.get("backoffLimit", 6))
@@ -373,6 +419,11 @@ class JobController(util.OwnerKeyedController):
                 target = self._set(conditions, "FailureTarget", BACKOFF_REASON, BACKOFF_MESSAGE, now)
             elif deadline is not None and started is not None and now - started >= int(deadline):
                 target = self._set(conditions, "FailureTarget", DEADLINE_REASON, DEADLINE_MESSAGE, now)
+            elif per_index and spec.get("maxFailedIndexes") is not None and \
+                    len(failed_indexes) > int(spec["maxFailedIndexes"]):
+                target = self._set(conditions, "FailureTarget", MAX_FAILED_REASON, MAX_FAILED_MESSAGE, now)
+            elif per_index and failed_indexes and len(failed_indexes) + succeeded >= completions_n:
+                target = self._set(conditions, "FailureTarget", FAILED_INDEXES_REASON, FAILED_INDEXES_MESSAGE, now)
             elif indexed and (matched := match_success_policy(spec.get("successPolicy"), completions_n,
                                                              parse_indexes(status.get("completedIndexes"),
                                                                            completions_n))) is not None:
@@ -408,14 +459,25 @@ class JobController(util.OwnerKeyedController):
                 util.record_event(self.registry, job, "Normal", "Resumed", "Job resumed", COMPONENT)
                 # activeDeadlineSeconds counts the time a Job is continuously active
                 status["startTime"] = now_rfc3339(now)
-            want = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
+            want = parallelism if completions is None else min(parallelism, int(completions) - succeeded
+                                                                - len(failed_indexes if per_index else ()))
             if completions is None and succeeded > 0:
                 want = 0  # a work queue: no new pods once one succeeded
             if indexed:
                 active = self._drop_duplicate_indexes(job, active, completions_n)
             replacing = terminating if spec.get("podReplacementPolicy") == "Failed" else []
             diff = max(0, want) - len(active) - len(replacing)
-            if diff > 0:
+            if diff > 0 and per_index:
+                # each index backs off on its own failures (getPodCreationInfoForIndependentIndexes)
+                for index in first_pending(active + replacing, done_indexes | failed_indexes, diff, completions_n):
+                    failures, ignored = _index_counts(job, pods, index)
+                    wait = self._index_backoff_remaining(meta["uid"], index, failures, now)
+                    if wait > 0:
+                        self.enqueue_after(key, wait)
+                    else:
+                        self._create_pod(job, index, {FAILURE_COUNT: str(failures),
+                                                      **({IGNORED_COUNT: str(ignored)} if ignored else {})})
+            elif diff > 0:
                 wait = self._backoff_remaining(job, failed, now)
                 if wait > 0:
                     self.enqueue_after(key, wait)
@@ -529,7 +591,14 @@ class JobController(util.OwnerKeyedController):
                                    if k in moved})
             util.update_status(self.registry, RESOURCE, current, current_status)
 
-    def _create_pod(self, job: Obj, index: int | None = None) -> None:
+    def _index_backoff_remaining(self, uid: str, index: int, failures: int, now: float) -> float:
+        last = self._index_failures.get((uid, index))
+        if failures == 0 or last is None:
+            return 0.0
+        delay = min(BACKOFF_BASE * float(1 << min(failures - 1, 16)), BACKOFF_MAX)
+        return max(0.0, last + delay - now)
+
+    def _create_pod(self, job: Obj, index: int | None = None, annotations: dict[str, str] | None = None) -> None:
         name = job["metadata"]["name"]
         generate_name = f"{name}-"
         if index is not None:
@@ -541,6 +610,7 @@ class JobController(util.OwnerKeyedController):
         if index is not None:
             meta, spec = pod["metadata"], pod["spec"]
             meta.setdefault("annotations", {})[INDEX] = str(index)
+            meta["annotations"].update(annotations or {})
             meta.setdefault("labels", {})[INDEX] = str(index)
             spec["hostname"] = f"{name}-{index}"
             for group in ("initContainers", "containers"):

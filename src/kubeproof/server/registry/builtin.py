@@ -461,9 +461,12 @@ class JobStrategy(WorkloadStrategy):
         super().prepare_for_create(obj)
         spec = _spec(obj)
         meta = obj.setdefault("metadata", {})
+        # SetDefaults_Job: both counts 1 only when both are unset (a work queue sets parallelism alone)
+        if spec.get("completions") is None and spec.get("parallelism") is None:
+            spec["completions"] = 1
         spec.setdefault("parallelism", 1)
-        spec.setdefault("completions", 1)
-        spec.setdefault("backoffLimit", 6)
+        if spec.get("backoffLimit") is None:
+            spec["backoffLimit"] = 2**31 - 1 if spec.get("backoffLimitPerIndex") is not None else 6
         spec.setdefault("completionMode", "NonIndexed")
         spec.setdefault("suspend", False)
         spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")

@@ -1,8 +1,8 @@
 """The scheduler: binds pending pods to a node that fits, as kube-scheduler's default profile does for
 the filters a test meets (NodeUnschedulable, TaintToleration for NoSchedule/NoExecute taints,
 NodeAffinity: ``nodeSelector`` and required node affinity, NodeResourcesFit: the pod's requests against
-the node's allocatable less what its other pods request, and its pod count), spreading pods over the
-fitting nodes.
+the node's allocatable less what its other pods request, and its pod count, InterPodAffinity: required
+pod affinity and anti-affinity terms, both ways), spreading pods over the fitting nodes.
 
 A pod that fits nowhere gets ``PodScheduled=False`` (reason ``Unschedulable``) with kube-scheduler's
 message and a ``FailedScheduling`` event, and is retried when a node changes or a pod goes. A pod with
@@ -21,6 +21,7 @@ from kubeproof.controllers.events import NORMAL, WARNING, record_event
 from kubeproof.server import errors
 from kubeproof.server.registry.binding import bind_pod
 from kubeproof.server.registry.generic import Registry, deep_copy, now_rfc3339
+from kubeproof.server.selectors import label_selector_from_dict
 from kubeproof.server.store import Event
 from kubeproof.server.validation.kinds import parse_quantity
 
@@ -190,6 +191,115 @@ def insufficient(wanted: dict[str, Decimal], node: Obj, used: dict[str, Decimal]
     return reasons
 
 
+AFFINITY_RULES = "node(s) didn't match pod affinity rules"
+ANTI_AFFINITY_RULES = "node(s) didn't match pod anti-affinity rules"
+EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
+
+
+def _selects(selector: Any, labels: dict[str, str]) -> bool:
+    """``LabelSelectorAsSelector`` as affinity terms use it: a missing selector matches nothing, an empty
+    one everything, an invalid one nothing."""
+    if not isinstance(selector, dict):
+        return False
+    try:
+        return bool(label_selector_from_dict(selector).matches(labels))
+    except errors.StatusError:
+        return False
+
+
+def _required_terms(pod: Obj, kind: str) -> list[Obj]:
+    affinity = ((pod.get("spec") or {}).get("affinity") or {}).get(kind) or {}
+    return [t for t in affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or [] if isinstance(t, dict)]
+
+
+class InterPodAffinity:
+    """The InterPodAffinity filter for one pod (required terms only): the pod's affinity needs, in the
+    candidate node's topology domain, existing pods that match all its affinity terms (or, for the first
+    of a group, none anywhere and the pod matching its own terms); its anti-affinity forbids domains with
+    a matching pod; and an existing pod's anti-affinity that matches this pod forbids that pod's domain."""
+
+    def __init__(self, registry: Registry, pod: Obj, nodes: list[Obj]) -> None:
+        self.pod = pod
+        self.affinity = _required_terms(pod, "podAffinity")
+        self.anti = _required_terms(pod, "podAntiAffinity")
+        self.labels_of = {str(n["metadata"]["name"]): (n["metadata"].get("labels") or {}) for n in nodes}
+        self.affinity_counts: dict[tuple[str, str], int] = {}
+        self.anti_counts: dict[tuple[str, str], int] = {}
+        self.existing_anti_counts: dict[tuple[str, str], int] = {}
+        self._namespace_labels: dict[str, dict[str, str]] | None = None
+        self.registry = registry
+        for other in registry.store.list("pods")[0]:
+            node = (other.get("spec") or {}).get("nodeName")
+            if not node or _ended(other) or node not in self.labels_of or other is pod:
+                continue
+            if other["metadata"].get("uid") == pod["metadata"].get("uid"):
+                continue
+            node_labels = self.labels_of[node]
+            if self.affinity and all(self._matches(t, pod, other) for t in self.affinity):
+                for term in self.affinity:
+                    self._count(self.affinity_counts, term, node_labels)
+            for term in self.anti:
+                if self._matches(term, pod, other):
+                    self._count(self.anti_counts, term, node_labels)
+            for term in _required_terms(other, "podAntiAffinity"):
+                if self._matches(term, other, pod):
+                    self._count(self.existing_anti_counts, term, node_labels)
+
+    @staticmethod
+    def _count(counts: dict[tuple[str, str], int], term: Obj, node_labels: dict[str, str]) -> None:
+        key = str(term.get("topologyKey") or "")
+        if key in node_labels:
+            pair = (key, str(node_labels[key]))
+            counts[pair] = counts.get(pair, 0) + 1
+
+    def _matches(self, term: Obj, owner: Obj, target: Obj) -> bool:
+        """Whether ``term`` (of ``owner``) selects ``target``: its labels, and its namespace through
+        ``namespaces``/``namespaceSelector`` (neither: the owner's namespace)."""
+        target_ns = target["metadata"].get("namespace")
+        namespaces = term.get("namespaces") or []
+        ns_selector = term.get("namespaceSelector")
+        if namespaces or ns_selector is not None:
+            in_list = target_ns in namespaces
+            by_selector = _selects(ns_selector, self._namespaces().get(str(target_ns), {}))
+            if not (in_list or by_selector):
+                return False
+        elif target_ns != owner["metadata"].get("namespace"):
+            return False
+        return _selects(term.get("labelSelector"), target["metadata"].get("labels") or {})
+
+    def _namespaces(self) -> dict[str, dict[str, str]]:
+        if self._namespace_labels is None:
+            self._namespace_labels = {str(n["metadata"]["name"]): (n["metadata"].get("labels") or {})
+                                      for n in self.registry.store.list("namespaces")[0]}
+        return self._namespace_labels
+
+    def filter(self, node: Obj) -> str | None:
+        labels = self.labels_of.get(str(node["metadata"]["name"]), {})
+        if self.affinity and not self._affinity_ok(labels):
+            return AFFINITY_RULES
+        for term in self.anti:
+            key = str(term.get("topologyKey") or "")
+            if key in labels and self.anti_counts.get((key, str(labels[key])), 0) > 0:
+                return ANTI_AFFINITY_RULES
+        for key, value in labels.items():
+            if self.existing_anti_counts.get((key, str(value)), 0) > 0:
+                return EXISTING_ANTI_AFFINITY
+        return None
+
+    def _affinity_ok(self, labels: dict[str, str]) -> bool:
+        found = True
+        for term in self.affinity:
+            key = str(term.get("topologyKey") or "")
+            if key not in labels:
+                return False  # every topology key must be on the node
+            if self.affinity_counts.get((key, str(labels[key])), 0) <= 0:
+                found = False
+        if found:
+            return True
+        # the first pod of a group with affinity to itself
+        return not self.affinity_counts and all(self._matches(t, self.pod, self.pod) for t in self.affinity)
+
+
 def _ended(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
@@ -227,6 +337,9 @@ class SchedulerController(Controller):
         if (event.obj.get("spec") or {}).get("nodeName") and _ended(event.obj) and not (
                 event.prev is not None and _ended(event.prev)):
             return list(self.unschedulable)  # a pod that ended holds no resources any more
+        if (event.obj.get("spec") or {}).get("nodeName") and not (
+                event.prev is not None and (event.prev.get("spec") or {}).get("nodeName")):
+            return list(self.unschedulable)  # a newly bound pod may be what a pod's affinity waits for
         return []
 
     def reconcile(self, key: Hashable) -> bool:
@@ -245,11 +358,21 @@ class SchedulerController(Controller):
         resolvable = 0
         wanted = pod_requests(pod)
         usage = self._usage()
+        affinity = InterPodAffinity(self.registry, pod, nodes)
         for node in nodes:
             why = filter_node(pod, node)
             node_name = str(node["metadata"]["name"])
             used, count = usage.get(node_name, ({}, 0))
             whys = [why] if why is not None else insufficient(wanted, node, used, count)
+            if why is None and not whys:
+                # InterPodAffinity runs last among these filters, as in the default profile
+                why = affinity.filter(node)
+                if why is not None:
+                    whys = [why]
+                    resolvable += why != AFFINITY_RULES  # only a missing affinity is unresolvable
+                    for reason in whys:
+                        reasons[reason] = reasons.get(reason, 0) + 1
+                    continue
             if not whys:
                 fitting.append(node)
                 continue

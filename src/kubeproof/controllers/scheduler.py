@@ -1,8 +1,9 @@
 """The scheduler: binds pending pods to a node that fits, as kube-scheduler's default profile does for
 the filters a test meets (NodeUnschedulable, TaintToleration for NoSchedule/NoExecute taints,
 NodeAffinity: ``nodeSelector`` and required node affinity, NodeResourcesFit: the pod's requests against
-the node's allocatable less what its other pods request, and its pod count, InterPodAffinity: required
-pod affinity and anti-affinity terms, both ways), spreading pods over the fitting nodes.
+the node's allocatable less what its other pods request, and its pod count, PodTopologySpread: the
+``DoNotSchedule`` constraints, InterPodAffinity: required pod affinity and anti-affinity terms, both ways),
+spreading pods over the fitting nodes.
 
 A pod that fits nowhere gets ``PodScheduled=False`` (reason ``Unschedulable``) with kube-scheduler's
 message and a ``FailedScheduling`` event, and is retried when a node changes or a pod goes. A pod with
@@ -300,6 +301,76 @@ class InterPodAffinity:
         return not self.affinity_counts and all(self._matches(t, self.pod, self.pod) for t in self.affinity)
 
 
+SPREAD = "node(s) didn't match pod topology spread constraints"
+SPREAD_MISSING_LABEL = SPREAD + " (missing required label)"
+
+
+class TopologySpread:
+    """The PodTopologySpread filter for one pod's ``whenUnsatisfiable: DoNotSchedule`` constraints: placing
+    it in a node's ``topologyKey`` domain may not make that domain's count of matching pods (in the pod's
+    namespace) exceed the smallest domain's by more than ``maxSkew`` (the smallest counts as 0 while there
+    are fewer domains than ``minDomains``). Domains are those of the nodes the pod's node selector and
+    required node affinity allow (``nodeAffinityPolicy: Honor``) and, with ``nodeTaintsPolicy: Honor``,
+    whose taints it tolerates; a node without the key is refused outright."""
+
+    def __init__(self, registry: Registry, pod: Obj, nodes: list[Obj]) -> None:
+        spec = pod.get("spec") or {}
+        self.constraints = [c for c in spec.get("topologySpreadConstraints") or []
+                            if isinstance(c, dict) and c.get("whenUnsatisfiable") == "DoNotSchedule"]
+        self.self_match: list[bool] = []
+        self.counts: list[dict[str, int]] = []
+        if not self.constraints:
+            return
+        namespace = pod["metadata"].get("namespace")
+        labels = pod["metadata"].get("labels") or {}
+        keys = [str(c.get("topologyKey") or "") for c in self.constraints]
+        by_node: dict[str, Obj] = {}
+        for node in nodes:
+            node_labels = node["metadata"].get("labels") or {}
+            if all(k in node_labels for k in keys):
+                by_node[str(node["metadata"]["name"])] = node
+        pods = [p for p in registry.store.list("pods", namespace)[0]
+                if (p.get("spec") or {}).get("nodeName") in by_node and not _ended(p)
+                and p["metadata"].get("uid") != pod["metadata"].get("uid")]
+        for constraint, key in zip(self.constraints, keys, strict=True):
+            selector = constraint.get("labelSelector")
+            eligible = {name: node for name, node in by_node.items() if self._eligible(constraint, pod, node)}
+            counts = {str(node["metadata"]["labels"][key]): 0 for node in eligible.values()}
+            for other in pods:
+                host = eligible.get(other["spec"]["nodeName"])
+                if host is not None and _selects(selector, other["metadata"].get("labels") or {}):
+                    counts[str(host["metadata"]["labels"][key])] += 1
+            self.counts.append(counts)
+            self.self_match.append(_selects(selector, labels))
+
+    @staticmethod
+    def _eligible(constraint: Obj, pod: Obj, node: Obj) -> bool:
+        if constraint.get("nodeAffinityPolicy", "Honor") == "Honor" and not matches_affinity(pod, node):
+            return False
+        if constraint.get("nodeTaintsPolicy", "Ignore") == "Honor":
+            tolerations = list((pod.get("spec") or {}).get("tolerations") or [])
+            for taint in (node.get("spec") or {}).get("taints") or []:
+                if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
+                    return False
+        return True
+
+    def filter(self, node: Obj) -> str | None:
+        node_labels = node["metadata"].get("labels") or {}
+        for i, constraint in enumerate(self.constraints):
+            key = str(constraint.get("topologyKey") or "")
+            if key not in node_labels:
+                return SPREAD_MISSING_LABEL
+            counts = self.counts[i]
+            smallest = min(counts.values(), default=0)
+            min_domains = constraint.get("minDomains")
+            if min_domains is not None and len(counts) < int(min_domains):
+                smallest = 0
+            placed = counts.get(str(node_labels[key]), 0) + (1 if self.self_match[i] else 0)
+            if placed - smallest > int(constraint.get("maxSkew") or 1):
+                return SPREAD
+        return None
+
+
 def _ended(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
@@ -359,17 +430,18 @@ class SchedulerController(Controller):
         wanted = pod_requests(pod)
         usage = self._usage()
         affinity = InterPodAffinity(self.registry, pod, nodes)
+        spread = TopologySpread(self.registry, pod, nodes)
         for node in nodes:
             why = filter_node(pod, node)
             node_name = str(node["metadata"]["name"])
             used, count = usage.get(node_name, ({}, 0))
             whys = [why] if why is not None else insufficient(wanted, node, used, count)
             if why is None and not whys:
-                # InterPodAffinity runs last among these filters, as in the default profile
-                why = affinity.filter(node)
+                # PodTopologySpread, then InterPodAffinity: the last of these filters, as in the default profile
+                why = spread.filter(node) or affinity.filter(node)
                 if why is not None:
                     whys = [why]
-                    resolvable += why != AFFINITY_RULES  # only a missing affinity is unresolvable
+                    resolvable += why not in (AFFINITY_RULES, SPREAD_MISSING_LABEL)  # those are unresolvable
                     for reason in whys:
                         reasons[reason] = reasons.get(reason, 0) + 1
                     continue

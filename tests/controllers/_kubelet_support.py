@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,24 @@ def is_unschedulable(p: client.V1Pod) -> bool:
     """``PodScheduled=False`` with reason ``Unschedulable``: the scheduler found no node for it."""
     cond = condition(p, "PodScheduled")
     return cond is not None and cond.status == "False" and cond.reason == "Unschedulable"
+
+
+@contextlib.contextmanager
+def own_cluster_core(nodes: list[dict[str, Any]]) -> Iterator[client.CoreV1Api]:
+    """A CoreV1Api on a cluster of the test's own with these nodes: scheduling tests whose pods must not
+    share nodes (and so resources, domains or neighbours) with another test's."""
+    with Cluster(nodes=nodes) as cluster:
+        api = cluster.api_client()
+        try:
+            yield client.CoreV1Api(api)
+        finally:
+            api.close()
+
+
+def unschedulable_message(core: client.CoreV1Api, namespace: str, name: str) -> str:
+    """The scheduler's message once the pod is ``PodScheduled=False``/``Unschedulable``."""
+    message: str = condition(wait_pod(core, namespace, name, is_unschedulable), "PodScheduled").message
+    return message
 
 
 def is_ready(p: client.V1Pod) -> bool:

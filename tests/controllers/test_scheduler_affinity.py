@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from kubeproof import Cluster
-
-from ._kubelet_support import condition, is_scheduled, is_unschedulable, pod, unique, wait_pod
+from ._kubelet_support import is_scheduled, own_cluster_core, pod, unique, unschedulable_message, wait_pod
 
 NODES = [
     {"name": "a-1", "labels": {"zone": "a"}},
@@ -24,12 +22,8 @@ HOSTNAME = "kubernetes.io/hostname"
 
 @pytest.fixture
 def core() -> Iterator[client.CoreV1Api]:
-    with Cluster(nodes=NODES) as cluster:
-        api = cluster.api_client()
-        try:
-            yield client.CoreV1Api(api)
-        finally:
-            api.close()
+    with own_cluster_core(NODES) as api:
+        yield api
 
 
 def _term(labels: dict[str, str], topology: str, **extra: Any) -> dict[str, Any]:
@@ -43,9 +37,7 @@ def _with(name: str, labels: dict[str, str], affinity: dict[str, Any] | None = N
 
 
 def _message(core: client.CoreV1Api, name: str) -> str:
-    p = wait_pod(core, "default", name, is_unschedulable)
-    message: str = condition(p, "PodScheduled").message
-    return message
+    return unschedulable_message(core, "default", name)
 
 
 def test_anti_affinity_spreads_replicas_one_per_node(core: client.CoreV1Api) -> None:

@@ -12,9 +12,15 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from kubeproof import Cluster
-
-from ._kubelet_support import condition, is_scheduled, is_unschedulable, pod, unique, wait_pod, wait_pod_gone
+from ._kubelet_support import (
+    is_scheduled,
+    own_cluster_core,
+    pod,
+    unique,
+    unschedulable_message,
+    wait_pod,
+    wait_pod_gone,
+)
 
 NODES = [
     {"name": "small-a", "labels": {"pool": "a"}, "capacity": {"cpu": "1", "memory": "1Gi", "pods": "3"}},
@@ -24,12 +30,8 @@ NODES = [
 
 @pytest.fixture
 def core() -> Iterator[client.CoreV1Api]:
-    with Cluster(nodes=NODES) as cluster:
-        api = cluster.api_client()
-        try:
-            yield client.CoreV1Api(api)
-        finally:
-            api.close()
+    with own_cluster_core(NODES) as api:
+        yield api
 
 
 def _asking(name: str, requests: dict[str, str], **spec: Any) -> dict[str, Any]:
@@ -39,9 +41,9 @@ def _asking(name: str, requests: dict[str, str], **spec: Any) -> dict[str, Any]:
 
 
 def _message(core: client.CoreV1Api, name: str) -> str:
-    p = wait_pod(core, "default", name, is_unschedulable)
+    message = unschedulable_message(core, "default", name)
+    p = core.read_namespaced_pod(name, "default")
     assert not p.spec.node_name and p.status.phase == "Pending"
-    message: str = condition(p, "PodScheduled").message
     events = core.list_namespaced_event("default", field_selector=f"involvedObject.name={name},reason=FailedScheduling")
     assert [(e.type, e.message) for e in events.items] == [("Warning", message)]
     return message

@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from kubeproof import Cluster
-
-from ._kubelet_support import condition, is_scheduled, is_unschedulable, pod, unique, wait_pod
+from ._kubelet_support import is_scheduled, own_cluster_core, pod, unique, unschedulable_message, wait_pod
 
 NODES = [
     {"name": "z-a", "labels": {"zone": "a"}},
@@ -22,12 +20,8 @@ NODES = [
 
 @pytest.fixture
 def core() -> Iterator[client.CoreV1Api]:
-    with Cluster(nodes=NODES) as cluster:
-        api = cluster.api_client()
-        try:
-            yield client.CoreV1Api(api)
-        finally:
-            api.close()
+    with own_cluster_core(NODES) as api:
+        yield api
 
 
 def _spread(name: str, key: str = "zone", **extra: Any) -> dict[str, Any]:
@@ -39,8 +33,7 @@ def _spread(name: str, key: str = "zone", **extra: Any) -> dict[str, Any]:
 
 
 def _message(core: client.CoreV1Api, name: str) -> str:
-    message: str = condition(wait_pod(core, "default", name, is_unschedulable), "PodScheduled").message
-    return message
+    return unschedulable_message(core, "default", name)
 
 
 def test_max_skew_between_zones(core: client.CoreV1Api) -> None:

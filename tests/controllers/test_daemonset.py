@@ -120,3 +120,36 @@ def test_rollout_history_and_undo(cluster: Cluster, api: Any, namespace: str) ->
         "example/agent:1"
     wanted = [["REVISION", "CHANGE-CAUSE"], ["2", "second"], ["3", "first"]]
     assert eventually(history, matcher=lambda rows: rows == wanted) == wanted
+
+
+def test_max_surge_starts_the_new_pod_beside_the_old_one(cluster: Cluster, api: Any, namespace: str) -> None:
+    """With ``maxSurge: 1`` and ``maxUnavailable: 0`` a node runs its old and new pod side by side until the
+    new one is available; the old one only goes then."""
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    name = unique("agent")
+    body = _ds(name, nodeSelector={"disk": "hdd"})
+    body["spec"]["updateStrategy"] = {"type": "RollingUpdate",
+                                      "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    apps.create_namespaced_daemon_set(namespace, body)
+    cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+    # the new pods take a second to become Ready: long enough to see both side by side
+    apps.patch_namespaced_daemon_set(name, namespace, {"spec": {"template": {
+        "metadata": {"annotations": {"kubeproof.dev/readiness-delay": "1"}},
+        "spec": {"containers": [{"name": "agent", "image": "example/agent:2"}]}}}})
+
+    def side_by_side() -> None:
+        pods = [p for p in core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
+                if not p.metadata.deletion_timestamp]
+        images = sorted((p.spec.containers[0].image, is_ready(p)) for p in pods)
+        assert images == [("example/agent:1", True), ("example/agent:2", False)], images
+        assert {p.spec.node_name for p in pods} == {"hdd-1"}
+
+    eventually(side_by_side)
+    cluster.kubectl("rollout", "status", f"daemonset/{name}", "-n", namespace, "--timeout=60s")
+    eventually(lambda: _placement(core, namespace, name) == {"hdd-1": "example/agent:2"})
+    status = apps.read_namespaced_daemon_set(name, namespace).status
+    assert (status.desired_number_scheduled, status.updated_number_scheduled, status.number_available) == (1, 1, 1)
+
+
+def is_ready(pod: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])

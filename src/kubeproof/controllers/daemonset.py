@@ -4,8 +4,9 @@ After ``pkg/controller/daemon``: a node is eligible when the pod (with the toler
 adds to every daemon pod) passes the scheduler's node filter (nodeSelector, required node affinity,
 taints). Each daemon pod pins its node through required node affinity on ``metadata.name`` (the
 scheduler binds it), carries ``controller-revision-hash`` and ``pod-template-generation`` labels, and is
-replaced under RollingUpdate at most ``maxUnavailable`` at a time once the others are available
-(OnDelete leaves it to the user). Status reports the scheduled/misscheduled/ready/updated/available
+replaced under RollingUpdate at most ``maxUnavailable`` at a time once the others are available, or
+with ``maxSurge`` a new pod starts beside the old one, which goes once the new one is available (OnDelete
+leaves it to the user). Status reports the scheduled/misscheduled/ready/updated/available
 counts that ``kubectl rollout status`` reads. Each template is kept as a ControllerRevision
 ``<ds>-<hash>`` (``kubectl rollout history|undo daemonset`` read them; an undone template becomes the
 newest revision again), at most ``revisionHistoryLimit`` unused ones.
@@ -49,6 +50,28 @@ def _node_of(pod: Obj) -> str:
             if expr.get("key") == "metadata.name" and expr.get("operator") == "In" and expr.get("values"):
                 return str(expr["values"][0])
     return ""
+
+
+def _revision_of(pod: Obj) -> str | None:
+    return (pod["metadata"].get("labels") or {}).get(REVISION_LABEL)
+
+
+def _max_surge(ds: Obj, nodes: int) -> int:
+    strategy = (ds.get("spec") or {}).get("updateStrategy") or {}
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return 0
+    return scaled((strategy.get("rollingUpdate") or {}).get("maxSurge", 0), nodes, True)
+
+
+def _extra_pods(running: list[Obj], revision: str, surging: bool) -> list[Obj]:
+    """``podsShouldBeOnNode``: one pod per node, the oldest; while surging, the oldest of the current
+    revision and the oldest of the others may both stay."""
+    ordered = sorted(running, key=lambda p: p["metadata"].get("creationTimestamp") or "")
+    if not surging:
+        return ordered[1:]
+    new = [p for p in ordered if _revision_of(p) == revision]
+    old = [p for p in ordered if _revision_of(p) != revision]
+    return new[1:] + old[1:]
 
 
 class DaemonSetController(util.OwnerKeyedController):
@@ -97,11 +120,12 @@ class DaemonSetController(util.OwnerKeyedController):
                 by_node.setdefault(_node_of(pod), []).append(pod)
             elif (pod.get("status") or {}).get("phase") == "Failed" and not pod["metadata"].get("deletionTimestamp"):
                 self._delete(ds, pod)  # a failed daemon pod is replaced
+        surging = _max_surge(ds, len(wanted)) > 0
         for node in sorted(wanted):
             running = by_node.get(node) or []
             if not running:
                 self._create(ds, node, revision)
-            for extra in sorted(running, key=lambda p: p["metadata"].get("creationTimestamp") or "")[1:]:
+            for extra in _extra_pods(running, revision, surging):
                 self._delete(ds, extra)
         for node, running in by_node.items():
             if node not in wanted:
@@ -133,7 +157,43 @@ class DaemonSetController(util.OwnerKeyedController):
 
         return util.current_revision(self.registry, ds, data, make)
 
+    def _surge_update(self, ds: Obj, revision: str, wanted: set[str], max_surge: int) -> None:
+        """``rollingUpdate`` with ``maxSurge``: a new pod starts beside the old one (at once when the old one
+        is unavailable, else at most ``maxSurge`` nodes at a time), and the old one goes once the new one
+        is available."""
+        uid = ds["metadata"]["uid"]
+        min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
+        now = self.clock.now()
+        by_node: dict[str, list[Obj]] = {}
+        for pod in self.registry.store.list("pods", ds["metadata"]["namespace"])[0]:
+            if (util.controller_ref(pod) or {}).get("uid") == uid and util.is_active(pod) and \
+                    not pod["metadata"].get("deletionTimestamp") and _node_of(pod) in wanted:
+                by_node.setdefault(_node_of(pod), []).append(pod)
+        surge_count = 0
+        replace_now: list[str] = []
+        candidates: list[str] = []
+        for node, pods in sorted(by_node.items()):
+            new = next((p for p in pods if _revision_of(p) == revision), None)
+            old = next((p for p in pods if _revision_of(p) != revision), None)
+            if old is None:
+                continue
+            if new is None:
+                if util.available_in(old, min_ready, now) != 0:
+                    replace_now.append(node)  # an unavailable old pod may be replaced at once
+                else:
+                    candidates.append(node)
+            elif util.available_in(new, min_ready, now) != 0:
+                surge_count += 1  # waiting for the new pod to become available
+            else:
+                self._delete(ds, old)
+        for node in replace_now + candidates[:max(0, max_surge - surge_count)]:
+            self._create(ds, node, revision)
+
     def _rolling_update(self, ds: Obj, revision: str, wanted: set[str], strategy: Obj) -> None:
+        max_surge = _max_surge(ds, len(wanted))
+        if max_surge > 0:
+            self._surge_update(ds, revision, wanted, max_surge)
+            return
         max_unavailable = max(1, scaled((strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1),
                                         len(wanted), True))
         uid = ds["metadata"]["uid"]
@@ -166,10 +226,14 @@ class DaemonSetController(util.OwnerKeyedController):
         pods = [p for p in self.registry.store.list("pods", meta["namespace"])[0]
                 if (util.controller_ref(p) or {}).get("uid") == meta["uid"] and util.is_active(p)]
         scheduled = {_node_of(p) for p in pods}
-        on_wanted = [p for p in pods if _node_of(p) in wanted]
+        # updateDaemonSetStatus looks at the oldest pod of each node (during a surge, the old one)
+        oldest: dict[str, Obj] = {}
+        for pod in sorted(pods, key=lambda p: p["metadata"].get("creationTimestamp") or ""):
+            oldest.setdefault(_node_of(pod), pod)
+        on_wanted = [p for node, p in oldest.items() if node in wanted]
         ready = [p for p in on_wanted if util.is_ready(p)]
         available = [p for p in ready if util.available_in(p, min_ready, now) == 0]
-        updated = [p for p in on_wanted if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision]
+        updated = [p for p in on_wanted if _revision_of(p) == revision]
         status: Obj = deep_copy(ds.get("status") or {})
         status.update({
             "currentNumberScheduled": len(scheduled & wanted),

@@ -12,6 +12,7 @@ from kubernetes import client
 from kubeproof import Cluster
 from kubeproof.testing import eventually
 
+from ._kubelet_support import is_ready
 from ._workloads import unique
 
 NODES = [
@@ -149,7 +150,3 @@ def test_max_surge_starts_the_new_pod_beside_the_old_one(cluster: Cluster, api: 
     eventually(lambda: _placement(core, namespace, name) == {"hdd-1": "example/agent:2"})
     status = apps.read_namespaced_daemon_set(name, namespace).status
     assert (status.desired_number_scheduled, status.updated_number_scheduled, status.number_available) == (1, 1, 1)
-
-
-def is_ready(pod: Any) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])

@@ -261,10 +261,12 @@ def test_suspend_and_resume(cluster: Cluster, api: Any, namespace: str) -> None:
 
 
 def test_success_policy_ends_an_indexed_job_when_the_leader_succeeds() -> None:
-    """The leader/worker shape: index 0 finishes, the workers would run forever; a successPolicy on index 0
-    completes the Job (reason SuccessPolicy) and the workers are stopped."""
-    code = ("import os, sys, time; index = os.environ['JOB_COMPLETION_INDEX']; "
-            "sys.exit(0) if index == '0' else time.sleep(3600)")
+    """The leader/worker shape: index 0 finishes, the workers would run until stopped; a successPolicy on
+    index 0 completes the Job (reason SuccessPolicy) and the workers are stopped."""
+    # The workers wait for a signal that only their deletion sends (SIGTERM): they never end by themselves,
+    # which is the behaviour under test, not a wait for something.
+    code = ("import os, signal, sys; index = os.environ['JOB_COMPLETION_INDEX']; "
+            "sys.exit(0) if index == '0' else signal.pause()")
     with Cluster(images={"py:*": [sys.executable]}) as cluster:
         api = cluster.api_client()
         try:

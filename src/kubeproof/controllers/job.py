@@ -170,7 +170,7 @@ def match_pod_failure_policy(job: Obj, pod: Obj) -> tuple[str | None, bool, str 
             return None, False, action
         if action == "FailJob":
             return detail, True, action
-        return None, True, action  # Count (and FailIndex, which needs backoffLimitPerIndex: not modelled)
+        return None, True, action  # Count, and FailIndex (it counts too; the index fails: see _sync)
     return None, True, None
 
 
@@ -198,7 +198,7 @@ def _ensure_condition(conditions: list[Obj], type_: str, status: str, reason: st
     """``ensureJobConditionStatus``: set an existing condition to ``status`` (or add it when it should be
     True); True when something changed."""
     stamp = now_rfc3339(now)
-    cond = _condition_any(conditions, type_)
+    cond = _condition(conditions, type_, status=None)
     if cond is None:
         if status != "True":
             return False
@@ -211,12 +211,9 @@ def _ensure_condition(conditions: list[Obj], type_: str, status: str, reason: st
     return True
 
 
-def _condition_any(conditions: list[Obj], type_: str) -> Obj | None:
-    return next((c for c in conditions if c.get("type") == type_), None)
-
-
-def _condition(conditions: list[Obj], type_: str) -> Obj | None:
-    return next((c for c in conditions if c.get("type") == type_ and c.get("status") == "True"), None)
+def _condition(conditions: list[Obj], type_: str, status: str | None = "True") -> Obj | None:
+    """The condition of ``type_`` (with ``status``; None: whatever its status)."""
+    return next((c for c in conditions if c.get("type") == type_ and status in (None, c.get("status"))), None)
 
 
 def _count(pod: Obj, annotation: str) -> int:
@@ -239,6 +236,15 @@ def _index_counts(job: Obj, pods: list[Obj], index: int) -> tuple[int, int]:
     failures, ignored = _count(latest, FAILURE_COUNT), _count(latest, IGNORED_COUNT)
     _, counts, _ = match_pod_failure_policy(job, latest)
     return (failures + 1, ignored) if counts else (failures, ignored + 1)
+
+
+def _backoff_left(last_failure: float | None, failures: int, now: float) -> float:
+    """The controller's back-off before a replacement: 10 s after the last failure, doubling with each
+    failure, at most 6 min."""
+    if failures == 0 or last_failure is None:
+        return 0.0
+    delay = min(BACKOFF_BASE * float(1 << min(failures - 1, 16)), BACKOFF_MAX)
+    return max(0.0, last_failure + delay - now)
 
 
 def _created(pod: Obj) -> float:
@@ -337,6 +343,9 @@ class JobController(util.OwnerKeyedController):
         conditions: list[Obj] = status.get("conditions") or []
         if finished(job):
             self._untrack(job, pods, status)  # late pods still lose their finalizer
+            self._last_failure.pop(meta["uid"], None)  # no replacement will wait for a back-off any more
+            for entry in [k for k in self._index_failures if k[0] == meta["uid"]]:
+                del self._index_failures[entry]
             return
         indexed = spec.get("completionMode") == "Indexed" and spec.get("completions") is not None
         completions_n = int(spec.get("completions") or 0)
@@ -425,8 +434,7 @@ class JobController(util.OwnerKeyedController):
             elif per_index and failed_indexes and len(failed_indexes) + succeeded >= completions_n:
                 target = self._set(conditions, "FailureTarget", FAILED_INDEXES_REASON, FAILED_INDEXES_MESSAGE, now)
             elif indexed and (matched := match_success_policy(spec.get("successPolicy"), completions_n,
-                                                             parse_indexes(status.get("completedIndexes"),
-                                                                           completions_n))) is not None:
+                                                             done_indexes)) is not None:
                 target = self._set(conditions, "SuccessCriteriaMet", SUCCESS_POLICY_REASON, matched, now)
             elif (completions is not None and succeeded >= int(completions)) or \
                     (completions is None and succeeded > 0 and not active):
@@ -471,7 +479,7 @@ class JobController(util.OwnerKeyedController):
                 # each index backs off on its own failures (getPodCreationInfoForIndependentIndexes)
                 for index in first_pending(active + replacing, done_indexes | failed_indexes, diff, completions_n):
                     failures, ignored = _index_counts(job, pods, index)
-                    wait = self._index_backoff_remaining(meta["uid"], index, failures, now)
+                    wait = _backoff_left(self._index_failures.get((meta["uid"], index)), failures, now)
                     if wait > 0:
                         self.enqueue_after(key, wait)
                     else:
@@ -511,13 +519,7 @@ class JobController(util.OwnerKeyedController):
         return cond
 
     def _backoff_remaining(self, job: Obj, failed: int, now: float) -> float:
-        if failed == 0:
-            return 0.0
-        last = self._last_failure.get(job["metadata"]["uid"])
-        if last is None:
-            return 0.0
-        delay = min(BACKOFF_BASE * float(1 << min(failed - 1, 16)), BACKOFF_MAX)
-        return max(0.0, last + delay - now)
+        return _backoff_left(self._last_failure.get(job["metadata"]["uid"]), failed, now)
 
     @staticmethod
     def _fail_job_message(job: Obj, pods: list[Obj]) -> str | None:
@@ -590,13 +592,6 @@ class JobController(util.OwnerKeyedController):
             current_status.update({k: moved[k] for k in ("succeeded", "failed", "uncountedTerminatedPods")
                                    if k in moved})
             util.update_status(self.registry, RESOURCE, current, current_status)
-
-    def _index_backoff_remaining(self, uid: str, index: int, failures: int, now: float) -> float:
-        last = self._index_failures.get((uid, index))
-        if failures == 0 or last is None:
-            return 0.0
-        delay = min(BACKOFF_BASE * float(1 << min(failures - 1, 16)), BACKOFF_MAX)
-        return max(0.0, last + delay - now)
 
     def _create_pod(self, job: Obj, index: int | None = None, annotations: dict[str, str] | None = None) -> None:
         name = job["metadata"]["name"]

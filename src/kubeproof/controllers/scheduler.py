@@ -118,8 +118,9 @@ def filter_node(pod: Obj, node: Obj) -> str | None:
 def fit_error(total: int, reasons: dict[str, int], resolvable: int = 0) -> str:
     """``FitError.Error()``: reasons counted, sorted, then the preemption post-filter's verdict.
 
-    ``resolvable`` nodes failed only for resources: preemption looks there for victims, and finds none
-    (every pod here has the same priority); on the others it is not helpful."""
+    ``resolvable`` nodes failed for a reason preemption could resolve (resources, topology skew,
+    anti-affinity): it looks there for victims and finds none (every pod here has the same priority); on
+    the others it is not helpful."""
     if total == 0:
         return NO_NODES
     listed = sorted(f"{count} {reason}" for reason, count in reasons.items())
@@ -219,7 +220,7 @@ class InterPodAffinity:
     of a group, none anywhere and the pod matching its own terms); its anti-affinity forbids domains with
     a matching pod; and an existing pod's anti-affinity that matches this pod forbids that pod's domain."""
 
-    def __init__(self, registry: Registry, pod: Obj, nodes: list[Obj]) -> None:
+    def __init__(self, registry: Registry, pod: Obj, nodes: list[Obj], assigned: list[Obj]) -> None:
         self.pod = pod
         self.affinity = _required_terms(pod, "podAffinity")
         self.anti = _required_terms(pod, "podAntiAffinity")
@@ -229,11 +230,9 @@ class InterPodAffinity:
         self.existing_anti_counts: dict[tuple[str, str], int] = {}
         self._namespace_labels: dict[str, dict[str, str]] | None = None
         self.registry = registry
-        for other in registry.store.list("pods")[0]:
-            node = (other.get("spec") or {}).get("nodeName")
-            if not node or _ended(other) or node not in self.labels_of or other is pod:
-                continue
-            if other["metadata"].get("uid") == pod["metadata"].get("uid"):
+        for other in assigned:
+            node = other["spec"]["nodeName"]
+            if node not in self.labels_of:
                 continue
             node_labels = self.labels_of[node]
             if self.affinity and all(self._matches(t, pod, other) for t in self.affinity):
@@ -313,7 +312,7 @@ class TopologySpread:
     required node affinity allow (``nodeAffinityPolicy: Honor``) and, with ``nodeTaintsPolicy: Honor``,
     whose taints it tolerates; a node without the key is refused outright."""
 
-    def __init__(self, registry: Registry, pod: Obj, nodes: list[Obj]) -> None:
+    def __init__(self, pod: Obj, nodes: list[Obj], assigned: list[Obj]) -> None:
         spec = pod.get("spec") or {}
         self.constraints = [c for c in spec.get("topologySpreadConstraints") or []
                             if isinstance(c, dict) and c.get("whenUnsatisfiable") == "DoNotSchedule"]
@@ -329,9 +328,7 @@ class TopologySpread:
             node_labels = node["metadata"].get("labels") or {}
             if all(k in node_labels for k in keys):
                 by_node[str(node["metadata"]["name"])] = node
-        pods = [p for p in registry.store.list("pods", namespace)[0]
-                if (p.get("spec") or {}).get("nodeName") in by_node and not _ended(p)
-                and p["metadata"].get("uid") != pod["metadata"].get("uid")]
+        pods = [p for p in assigned if p["metadata"].get("namespace") == namespace and p["spec"]["nodeName"] in by_node]
         for constraint, key in zip(self.constraints, keys, strict=True):
             selector = constraint.get("labelSelector")
             eligible = {name: node for name, node in by_node.items() if self._eligible(constraint, pod, node)}
@@ -369,6 +366,16 @@ class TopologySpread:
             if placed - smallest > int(constraint.get("maxSkew") or 1):
                 return SPREAD
         return None
+
+
+def node_usage(assigned: list[Obj]) -> dict[str, tuple[dict[str, Decimal], int]]:
+    """Per node: what its pods request, and how many there are."""
+    usage: dict[str, tuple[dict[str, Decimal], int]] = {}
+    for pod in assigned:
+        used, count = usage.get(pod["spec"]["nodeName"], ({}, 0))
+        _add(used, pod_requests(pod))
+        usage[pod["spec"]["nodeName"]] = (used, count + 1)
+    return usage
 
 
 def _ended(pod: Obj) -> bool:
@@ -424,31 +431,38 @@ class SchedulerController(Controller):
             self._set_unscheduled(pod, "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates")
             return False
         nodes, _ = self.registry.store.list("nodes")
+        # the pods running on nodes (pods that ended hold nothing), read once for every filter
+        assigned = [p for p in self.registry.store.list("pods")[0] if (p.get("spec") or {}).get("nodeName")
+                    and not _ended(p) and p["metadata"]["uid"] != pod["metadata"]["uid"]]
+        usage = node_usage(assigned)
+        wanted = pod_requests(pod)
+        spread = TopologySpread(pod, nodes, assigned)
+        affinity = InterPodAffinity(self.registry, pod, nodes, assigned)
+
+        def failures(node: Obj) -> tuple[list[str], bool]:
+            """The filters in the default profile's order, stopping at the first that fails: its reasons,
+            and whether preemption could resolve them."""
+            why = filter_node(pod, node)
+            if why is not None:
+                return [why], False
+            used, count = usage.get(str(node["metadata"]["name"]), ({}, 0))
+            short = insufficient(wanted, node, used, count)
+            if short:
+                return short, True
+            why = spread.filter(node) or affinity.filter(node)
+            if why is not None:
+                return [why], why not in (AFFINITY_RULES, SPREAD_MISSING_LABEL)
+            return [], False
+
         reasons: dict[str, int] = {}
         fitting: list[Obj] = []
         resolvable = 0
-        wanted = pod_requests(pod)
-        usage = self._usage()
-        affinity = InterPodAffinity(self.registry, pod, nodes)
-        spread = TopologySpread(self.registry, pod, nodes)
         for node in nodes:
-            why = filter_node(pod, node)
-            node_name = str(node["metadata"]["name"])
-            used, count = usage.get(node_name, ({}, 0))
-            whys = [why] if why is not None else insufficient(wanted, node, used, count)
-            if why is None and not whys:
-                # PodTopologySpread, then InterPodAffinity: the last of these filters, as in the default profile
-                why = spread.filter(node) or affinity.filter(node)
-                if why is not None:
-                    whys = [why]
-                    resolvable += why not in (AFFINITY_RULES, SPREAD_MISSING_LABEL)  # those are unresolvable
-                    for reason in whys:
-                        reasons[reason] = reasons.get(reason, 0) + 1
-                    continue
+            whys, can_preempt = failures(node)
             if not whys:
                 fitting.append(node)
                 continue
-            resolvable += why is None
+            resolvable += can_preempt
             for reason in whys:
                 reasons[reason] = reasons.get(reason, 0) + 1
         if not fitting:
@@ -458,7 +472,8 @@ class SchedulerController(Controller):
                 record_event(self.registry, pod, WARNING, "FailedScheduling", message, DEFAULT_SCHEDULER)
             return False
         self.unschedulable.discard((namespace, name))
-        node_name = self._pick(fitting)
+        # the fitting node with the fewest pods, then by name: kube-scheduler's balanced spreading, roughly
+        node_name = min((str(n["metadata"]["name"]) for n in fitting), key=lambda n: (usage.get(n, ({}, 0))[1], n))
         try:
             bound = bind_pod(self.registry, namespace, name, node_name, uid=pod["metadata"]["uid"])
         except errors.StatusError as exc:
@@ -468,29 +483,6 @@ class SchedulerController(Controller):
         record_event(self.registry, bound, NORMAL, "Scheduled",
                      f"Successfully assigned {namespace}/{name} to {node_name}", DEFAULT_SCHEDULER)
         return False
-
-    def _usage(self) -> dict[str, tuple[dict[str, Decimal], int]]:
-        """Per node: what its pods request, and how many there are (pods that ended hold nothing)."""
-        usage: dict[str, tuple[dict[str, Decimal], int]] = {}
-        pods, _ = self.registry.store.list("pods")
-        for p in pods:
-            node = (p.get("spec") or {}).get("nodeName")
-            if not node or _ended(p):
-                continue
-            used, count = usage.get(node, ({}, 0))
-            _add(used, pod_requests(p))
-            usage[node] = (used, count + 1)
-        return usage
-
-    def _pick(self, nodes: list[Obj]) -> str:
-        """The fitting node with the fewest pods (then by name): kube-scheduler's balanced spreading."""
-        counts = {str(n["metadata"]["name"]): 0 for n in nodes}
-        pods, _ = self.registry.store.list("pods")
-        for p in pods:
-            node = (p.get("spec") or {}).get("nodeName")
-            if node in counts and not _ended(p):
-                counts[node] += 1
-        return min(counts, key=lambda n: (counts[n], n))
 
     def _set_unscheduled(self, pod: Obj, reason: str, message: str) -> bool:
         """Write ``PodScheduled=False``; False when it already says so."""
@@ -519,5 +511,5 @@ class SchedulerController(Controller):
         return True
 
 
-__all__ = ["SchedulerController", "filter_node", "fit_error", "insufficient", "matches_affinity", "pod_requests",
-           "tolerates"]
+__all__ = ["SchedulerController", "filter_node", "fit_error", "insufficient", "matches_affinity", "node_usage",
+           "pod_requests", "tolerates"]

@@ -22,7 +22,7 @@ import yaml
 
 from kubeproof.server import discovery, errors, fieldvalidation, table
 from kubeproof.server.auth import AuthChain, PlainError, RequestAuth, Reviews
-from kubeproof.server.auth.escalation import requesting_user
+from kubeproof.server.auth.user import requesting_user
 from kubeproof.server.decoding import check_string_maps, go_json_type
 from kubeproof.server.negotiation import SERVED_MEDIA_TYPES, Negotiated, negotiate
 from kubeproof.server.options import (

@@ -71,20 +71,21 @@ class Negotiated:
     params: dict[str, str] = field(default_factory=dict)
 
 
+#: Clients send the same few Accept headers on every request, so the choice is cached; longer (odd or
+#: hostile) headers are parsed each time rather than kept.
+MAX_CACHED_ACCEPT = 256
+
+
 def negotiate(header: str | None, transforms: frozenset[tuple[str, str, str]] | None = None) -> Negotiated | None:
     """Pick the first acceptable clause; None means 406.
 
-    ``transforms`` lists the ``(as, g, v)`` conversions this endpoint can serve.
+    ``transforms`` lists the ``(as, g, v)`` conversions this endpoint can serve. The answer may be shared
+    with other requests (it is cached): read it, do not change it.
     """
     header = header or ""
     if len(header) > MAX_CACHED_ACCEPT:
         return _choose(header, transforms)
     return _cached_choose(header, transforms)
-
-
-#: Clients send the same few Accept headers on every request, so the choice is cached; longer (odd or
-#: hostile) headers are parsed each time rather than kept.
-MAX_CACHED_ACCEPT = 256
 
 
 def _choose(header: str, transforms: frozenset[tuple[str, str, str]] | None) -> Negotiated | None:

@@ -14,9 +14,7 @@ Sources: ``pkg/registry/rbac/{role,clusterrole,rolebinding,clusterrolebinding}/p
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 from kubeproof.server import errors
@@ -29,14 +27,13 @@ from kubeproof.server.auth.rbac import (
     Authorizer,
     Rule,
     aggregate_errors,
+    rule_strings,
+    url_matches,
 )
 from kubeproof.server.auth.requestinfo import Attributes
-from kubeproof.server.auth.user import SYSTEM_MASTERS, UserInfo
+from kubeproof.server.auth.user import SYSTEM_MASTERS, UserInfo, requesting_user
 from kubeproof.server.registry.base import Obj, ResourceType
-
-#: The user of the API request being served, set by the HTTP layer once it has authenticated the request
-#: (Go's request context). None for the server's own writes.
-requesting_user: ContextVar[UserInfo | None] = ContextVar("kubeproof_requesting_user", default=None)
+from kubeproof.server.registry.generic import deep_copy
 
 #: ``fullAuthority``: what a ClusterRole's aggregationRule requires.
 FULL_AUTHORITY: list[Rule] = [
@@ -46,28 +43,23 @@ FULL_AUTHORITY: list[Rule] = [
 AGGREGATION_NEEDS_ADMIN = "must have cluster-admin privileges to use the aggregationRule"
 
 
-def _strings(rule: Rule, key: str) -> list[str]:
-    value = rule.get(key)
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
 # -- policy_comparator.go -------------------------------------------------------------------------------
 
 
 def breakdown_rule(rule: Rule) -> list[Rule]:
     """``BreakdownRule``: one rule per (group, resource, verb[, name]), then per (URL, verb)."""
     out: list[Rule] = []
-    names = _strings(rule, "resourceNames")
-    verbs = _strings(rule, "verbs")
-    for group in _strings(rule, "apiGroups"):
-        for resource in _strings(rule, "resources"):
+    names = rule_strings(rule, "resourceNames")
+    verbs = rule_strings(rule, "verbs")
+    for group in rule_strings(rule, "apiGroups"):
+        for resource in rule_strings(rule, "resources"):
             for verb in verbs:
                 if names:
                     out.extend({"apiGroups": [group], "resources": [resource], "verbs": [verb],
                                 "resourceNames": [name]} for name in names)
                 else:
                     out.append({"apiGroups": [group], "resources": [resource], "verbs": [verb]})
-    for url in _strings(rule, "nonResourceURLs"):
+    for url in rule_strings(rule, "nonResourceURLs"):
         out.extend({"nonResourceURLs": [url], "verbs": [verb]} for verb in verbs)
     return out
 
@@ -90,18 +82,16 @@ def _resources_cover(owned: list[str], wanted: list[str]) -> bool:
 
 
 def _urls_cover(owned: list[str], wanted: list[str]) -> bool:
-    return all(
-        any(o == path or (o.endswith("*") and path.startswith(o.rstrip("*"))) for o in owned) for path in wanted
-    )
+    return all(any(url_matches(o, path) for o in owned) for path in wanted)
 
 
 def rule_covers(owner: Rule, sub: Rule) -> bool:
-    owner_verbs, owner_groups = _strings(owner, "verbs"), _strings(owner, "apiGroups")
-    owner_names, sub_names = _strings(owner, "resourceNames"), _strings(sub, "resourceNames")
-    verbs = "*" in owner_verbs or _has_all(owner_verbs, _strings(sub, "verbs"))
-    groups = "*" in owner_groups or _has_all(owner_groups, _strings(sub, "apiGroups"))
-    resources = _resources_cover(_strings(owner, "resources"), _strings(sub, "resources"))
-    urls = _urls_cover(_strings(owner, "nonResourceURLs"), _strings(sub, "nonResourceURLs"))
+    owner_verbs, owner_groups = rule_strings(owner, "verbs"), rule_strings(owner, "apiGroups")
+    owner_names, sub_names = rule_strings(owner, "resourceNames"), rule_strings(sub, "resourceNames")
+    verbs = "*" in owner_verbs or _has_all(owner_verbs, rule_strings(sub, "verbs"))
+    groups = "*" in owner_groups or _has_all(owner_groups, rule_strings(sub, "apiGroups"))
+    resources = _resources_cover(rule_strings(owner, "resources"), rule_strings(sub, "resources"))
+    urls = _urls_cover(rule_strings(owner, "nonResourceURLs"), rule_strings(sub, "nonResourceURLs"))
     names = not owner_names if not sub_names else (not owner_names or _has_all(owner_names, sub_names))
     return verbs and groups and resources and names and urls
 
@@ -121,7 +111,7 @@ def compact_rules(rules: list[Rule]) -> list[Rule]:
     compacted: list[Rule] = []
     simple: dict[tuple[str, str], Rule] = {}
     for rule in rules:
-        groups, resources = _strings(rule, "apiGroups"), _strings(rule, "resources")
+        groups, resources = rule_strings(rule, "apiGroups"), rule_strings(rule, "resources")
         is_simple = (not rule.get("resourceNames") and not rule.get("nonResourceURLs")
                      and len(groups) == 1 and len(resources) == 1)
         if not is_simple:
@@ -129,9 +119,9 @@ def compact_rules(rules: list[Rule]) -> list[Rule]:
             continue
         key = (groups[0], resources[0])
         if key in simple:
-            simple[key]["verbs"] = [*_strings(simple[key], "verbs"), *_strings(rule, "verbs")]
+            simple[key]["verbs"] = [*rule_strings(simple[key], "verbs"), *rule_strings(rule, "verbs")]
         else:
-            simple[key] = copy.deepcopy(rule)
+            simple[key] = deep_copy(rule)
     return compacted + list(simple.values())
 
 
@@ -142,11 +132,11 @@ def _go_quoted_list(values: list[str]) -> str:
 
 def compact_string(rule: Rule) -> str:
     """``rbacv1helpers.CompactString``."""
-    parts = [f"{label}:{_go_quoted_list(_strings(rule, key))}"
+    parts = [f"{label}:{_go_quoted_list(rule_strings(rule, key))}"
              for label, key in (("APIGroups", "apiGroups"), ("Resources", "resources"),
                                 ("NonResourceURLs", "nonResourceURLs"), ("ResourceNames", "resourceNames"),
                                 ("Verbs", "verbs"))
-             if _strings(rule, key)]
+             if rule_strings(rule, key)]
     return "{" + ", ".join(parts) + "}"
 
 
@@ -171,12 +161,12 @@ def no_escalation_error(authorizer: Authorizer, user: UserInfo, namespace: str, 
 def is_only_mutating_gc_fields(new: Obj, old: Obj) -> bool:
     """``IsOnlyMutatingGCFields``: equal once ownerReferences, finalizers, selfLink and managedFields are
     taken from the old object."""
-    copied = copy.deepcopy(new)
+    copied = deep_copy(new)
     meta = copied.setdefault("metadata", {})
     old_meta = old.get("metadata") or {}
     for key in ("ownerReferences", "finalizers", "selfLink", "managedFields"):
         if key in old_meta:
-            meta[key] = copy.deepcopy(old_meta[key])
+            meta[key] = deep_copy(old_meta[key])
         else:
             meta.pop(key, None)
     return bool(copied == old)
@@ -187,6 +177,10 @@ class EscalationGuard:
 
     def __init__(self, authorizer: Authorizer) -> None:
         self.authorizer = authorizer
+        self._checks: dict[str, Callable[[UserInfo, str, Obj, Obj | None, str], None]] = {
+            ROLES: self._role, CLUSTER_ROLES: self._role,
+            ROLE_BINDINGS: self._binding, CLUSTER_ROLE_BINDINGS: self._binding,
+        }
 
     def _authorized(self, user: UserInfo, verb: str, resource: str, name: str, namespace: str,
                     group: str = RBAC) -> bool:
@@ -201,11 +195,7 @@ class EscalationGuard:
         self._check(rt, namespace, new, old, url_name=name)
 
     def _check(self, rt: ResourceType, namespace: str, obj: Obj, old: Obj | None, url_name: str) -> None:
-        checks: dict[str, Callable[[UserInfo, str, Obj, Obj | None, str], None]] = {
-            ROLES: self._role, CLUSTER_ROLES: self._role,
-            ROLE_BINDINGS: self._binding, CLUSTER_ROLE_BINDINGS: self._binding,
-        }
-        check = checks.get(rt.key)
+        check = self._checks.get(rt.key)
         user = requesting_user.get()
         if check is None or user is None or SYSTEM_MASTERS in user.groups:
             return  # EscalationAllowed
@@ -231,8 +221,9 @@ class EscalationGuard:
         resource = "rolebindings" if namespace else "clusterrolebindings"
         if old is not None and is_only_mutating_gc_fields(obj, old):
             return
-        ref = obj.get("roleRef") if isinstance(obj.get("roleRef"), dict) else {}
-        assert isinstance(ref, dict)
+        ref = obj.get("roleRef")
+        if not isinstance(ref, dict):
+            ref = {}
         kind, ref_name = ref.get("kind"), str(ref.get("name") or "")
         if kind in ("Role", "ClusterRole") and self._authorized(
                 user, "bind", "roles" if kind == "Role" else "clusterroles", ref_name, namespace,

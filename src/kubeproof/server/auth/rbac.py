@@ -27,21 +27,27 @@ CLUSTER_ROLE_BINDINGS = f"clusterrolebindings.{RBAC}"
 Rule = dict[str, Any]
 
 
-def _strings(rule: Rule, key: str) -> list[str]:
+def rule_strings(rule: Rule, key: str) -> list[str]:
+    """The strings of one list field of a PolicyRule (anything else in it is ignored)."""
     value = rule.get(key)
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
+def url_matches(pattern: str, path: str) -> bool:
+    """A non-resource URL of a rule against a path: equal, or a prefix ending in ``*`` (``*`` alone: all)."""
+    return pattern == path or (pattern.endswith("*") and path.startswith(pattern.rstrip("*")))
+
+
 def verb_matches(rule: Rule, verb: str) -> bool:
-    return any(v == "*" or v == verb for v in _strings(rule, "verbs"))
+    return any(v == "*" or v == verb for v in rule_strings(rule, "verbs"))
 
 
 def api_group_matches(rule: Rule, group: str) -> bool:
-    return any(g == "*" or g == group for g in _strings(rule, "apiGroups"))
+    return any(g == "*" or g == group for g in rule_strings(rule, "apiGroups"))
 
 
 def resource_matches(rule: Rule, combined: str, subresource: str) -> bool:
-    for res in _strings(rule, "resources"):
+    for res in rule_strings(rule, "resources"):
         if res == "*" or res == combined:
             return True
         # "*/scale" matches the scale subresource of every resource
@@ -51,17 +57,12 @@ def resource_matches(rule: Rule, combined: str, subresource: str) -> bool:
 
 
 def resource_name_matches(rule: Rule, name: str) -> bool:
-    names = _strings(rule, "resourceNames")
+    names = rule_strings(rule, "resourceNames")
     return not names or name in names
 
 
 def non_resource_url_matches(rule: Rule, path: str) -> bool:
-    for url in _strings(rule, "nonResourceURLs"):
-        if url == "*" or url == path:
-            return True
-        if url.endswith("*") and path.startswith(url.rstrip("*")):
-            return True
-    return False
+    return any(url_matches(url, path) for url in rule_strings(rule, "nonResourceURLs"))
 
 
 def rule_allows(attrs: Attributes, rule: Rule) -> bool:

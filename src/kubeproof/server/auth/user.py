@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 ANONYMOUS = "system:anonymous"
@@ -52,3 +53,9 @@ def service_account_groups(namespace: str) -> tuple[str, ...]:
 
 def anonymous() -> UserInfo:
     return UserInfo(ANONYMOUS, groups=(ALL_UNAUTHENTICATED,))
+
+
+#: The user of the API request being served, set by the HTTP layer once it has authenticated the request
+#: (Go's request context: each request runs in its own task, with its own copy). None for the server's own
+#: writes (controllers, bootstrap), which RBAC checks in storage treat as privileged.
+requesting_user: ContextVar[UserInfo | None] = ContextVar("kubeproof_requesting_user", default=None)

@@ -268,23 +268,29 @@ class FieldSet:
     def with_prefix(self, pe: PathElement) -> FieldSet:
         return self.children.get(pe) or _EMPTY
 
-    def copy(self) -> FieldSet:
-        out = FieldSet()
-        out.members = set(self.members)
-        out.children = {pe: child.copy() for pe, child in self.children.items()}
-        return out
+    def node(self, path: Path) -> FieldSet:
+        """The node at ``path``, created on the way. Only for building a set: the caller must make the
+        node non-empty (children are never empty)."""
+        node = self
+        for pe in path:
+            child = node.children.get(pe)
+            if child is None:
+                child = node.children[pe] = FieldSet()
+            node = child
+        return node
 
     def union(self, other: FieldSet) -> FieldSet:
+        # A set is never changed once built, so the results share the subtrees they take whole.
+        if other.empty():
+            return self
+        if self.empty():
+            return other
         out = FieldSet()
         out.members = self.members | other.members
-        for pe in self.children.keys() | other.children.keys():
-            a, b = self.children.get(pe), other.children.get(pe)
-            if a is not None and b is not None:
-                out.children[pe] = a.union(b)
-            elif a is not None:
-                out.children[pe] = a.copy()
-            elif b is not None:
-                out.children[pe] = b.copy()
+        out.children = dict(self.children)
+        for pe, b in other.children.items():
+            a = out.children.get(pe)
+            out.children[pe] = b if a is None else a.union(b)
         return out
 
     def intersection(self, other: FieldSet) -> FieldSet:
@@ -299,12 +305,14 @@ class FieldSet:
         return out
 
     def difference(self, other: FieldSet) -> FieldSet:
+        if other.empty() or self.empty():
+            return self
         out = FieldSet()
         out.members = self.members - other.members
         for pe, child in self.children.items():
             theirs = other.children.get(pe)
             if theirs is None:
-                out.children[pe] = child.copy()
+                out.children[pe] = child
                 continue
             rest = child.difference(theirs)
             if not rest.empty():
@@ -313,6 +321,8 @@ class FieldSet:
 
     def recursive_difference(self, other: FieldSet) -> FieldSet:
         """Removes every path of ``other`` **and everything below it**."""
+        if other.empty() or self.empty():
+            return self
         out = FieldSet()
         out.members = self.members - other.members
         for pe, child in self.children.items():
@@ -320,7 +330,7 @@ class FieldSet:
                 continue
             theirs = other.children.get(pe)
             if theirs is None:
-                out.children[pe] = child.copy()
+                out.children[pe] = child
                 continue
             rest = child.recursive_difference(theirs)
             if not rest.empty():
@@ -750,6 +760,9 @@ def _index_items(atom: Atom, items: Any) -> dict[PathElement, Any]:
 
 
 def _cmp(lhs: Any, rhs: Any, tref: TypeRef, path: Path, out: Comparison) -> None:
+    if lhs is ABSENT and path and rhs is not ABSENT:
+        _added(rhs, tref, out.added.node(path[:-1]), path[-1])
+        return
     atom = atom_for(tref, rhs if rhs is not ABSENT else lhs)
     leaf = atom.kind == "scalar" or not (_fits(atom, lhs) and _fits(atom, rhs))
     if not leaf and atom.kind == "list":
@@ -764,23 +777,53 @@ def _cmp(lhs: Any, rhs: Any, tref: TypeRef, path: Path, out: Comparison) -> None
         elif canon(lhs) != canon(rhs):
             out.modified.insert(path)
         return
+    added: FieldSet | None = None  # this path's node in out.added, once something new is below it
     if atom.kind == "list":
         left = _index_items(atom, lhs)
         right = _index_items(atom, rhs)
         for pe, item in right.items():
-            _cmp(left.get(pe, ABSENT), item, atom.item, (*path, pe), out)
+            old = left.get(pe, ABSENT)
+            if old is ABSENT:
+                _added(item, atom.item, added or (added := out.added.node(path)), pe)
+            else:
+                _cmp(old, item, atom.item, (*path, pe), out)
         for pe, item in left.items():
             if pe not in right:
                 _cmp(item, ABSENT, atom.item, (*path, pe), out)
     else:
         left_map = lhs if isinstance(lhs, dict) else {}
         right_map = rhs if isinstance(rhs, dict) else {}
-        for key in [*left_map, *(k for k in right_map if k not in left_map)]:
-            _cmp(left_map.get(key, ABSENT), right_map.get(key, ABSENT), _child(atom, key), (*path, ("f", key)), out)
+        for key in left_map:
+            _cmp(left_map[key], right_map.get(key, ABSENT), _child(atom, key), (*path, ("f", key)), out)
+        for key, item in right_map.items():
+            if key in left_map:
+                continue
+            _added(item, _child(atom, key), added or (added := out.added.node(path)), ("f", key))
     if lhs is ABSENT:
         out.added.insert(path)
     elif rhs is ABSENT:
         out.removed.insert(path)
+
+
+def _added(value: Any, tref: TypeRef, parent: FieldSet, pe: PathElement) -> None:
+    """``_cmp`` of a subtree that only the right side has (every field of a created object): each path
+    is added, built straight into the parent's node rather than inserted path by path from the root."""
+    atom = atom_for(tref, value)
+    if atom.kind == "scalar" or not _fits(atom, value) or not _present(value) or (
+        atom.list_type == "atomic" if atom.kind == "list" else atom.atomic
+    ):
+        parent.members.add(pe)
+        return
+    node = FieldSet()
+    if atom.kind == "list":
+        for item_pe, item in _index_items(atom, value).items():
+            _added(item, atom.item, node, item_pe)
+    else:
+        for key, item in value.items():
+            _added(item, _child(atom, key), node, ("f", key))
+    if not node.empty():
+        parent.children[pe] = node
+    parent.members.add(pe)
 
 
 def _present(value: Any) -> bool:
@@ -1092,11 +1135,18 @@ def _unix(stamp: str | None) -> int:
         return 0
 
 
+@functools.lru_cache(maxsize=1024)
+def _identifier_fields(ident: str) -> dict[str, Any]:
+    """A manager identifier's fields (read-only: shared between calls)."""
+    info = json.loads(ident)
+    return info if isinstance(info, dict) else {}
+
+
 def encode_managed_fields(managers: Managers, times: Times) -> list[dict[str, Any]]:
     """``encodeManagedFields`` + ``sortEncodedManagedFields``: Apply before Update, then oldest first."""
     entries: list[dict[str, Any]] = []
     for ident, versioned in managers.items():
-        info = json.loads(ident)
+        info = _identifier_fields(ident)
         entry: dict[str, Any] = {}
         if info.get("manager"):
             entry["manager"] = info["manager"]
@@ -1491,9 +1541,27 @@ class FieldManager:
         set_managed_fields(new, encode_managed_fields(managers, times))
 
 
+_field_managers: dict[tuple[int, str], tuple[ResourceType, Any, FieldManager]] = {}
+
+
+def field_manager_for(rt: ResourceType, subresource: str = "") -> FieldManager:
+    """The FieldManager of a resource and subresource, built once (its schema and reset fields) while the
+    resource type and its custom schema stay the same objects."""
+    structural = getattr(rt.strategy, "structural_schema", None)
+    key = (id(rt), subresource)
+    hit = _field_managers.get(key)
+    if hit is not None and hit[0] is rt and hit[1] is structural:
+        return hit[2]
+    if len(_field_managers) >= 1024:
+        _field_managers.clear()  # custom resources come and go in long runs; rebuilding is cheap
+    manager = FieldManager(rt, subresource)
+    _field_managers[key] = (rt, structural, manager)
+    return manager
+
+
 def update_hook(rt: ResourceType, subresource: str, manager: str, clock: Clock) -> Callable[[Obj | None, Obj], None]:
     """A ``Registry.create/update`` hook that records a non-apply write of ``manager`` at the cluster's time."""
-    field_manager = FieldManager(rt, subresource)
+    field_manager = field_manager_for(rt, subresource)
 
     def hook(live: Obj | None, new: Obj) -> None:
         field_manager.record_update(live, new, manager, now_rfc3339(clock.now()))

@@ -183,7 +183,7 @@ class ScaleStorage:
 
         manager, force, dry_run, validation = patch_options(query)
         config = decode_body(body, strict=validation == "Strict")
-        fm = mf.FieldManager(self.rt, SCALE)
+        fm = mf.field_manager_for(self.rt, SCALE)
         with self.registry.store.lock:
             live = _live_scale(_parent(self.registry, self.parent, namespace, name))
             scale, entries = apply_config(fm, live, config, manager, force,

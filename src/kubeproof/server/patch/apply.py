@@ -217,7 +217,7 @@ def apply_patch(registry: Registry, rt: ResourceType, namespace: str, name: str,
     """Serve an apply patch: (status code, object)."""
     manager, force, dry_run, validation = patch_options(query)
     config = decode_body(body, strict=validation == "Strict")
-    fm = mf.FieldManager(rt, subresource)
+    fm = mf.field_manager_for(rt, subresource)
     ns = namespace if rt.namespaced else ""
     with registry.store.lock:
         live = registry.store.get(rt.key, ns, name)

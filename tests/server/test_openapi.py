@@ -801,3 +801,16 @@ def test_go_map_repr() -> None:
 def test_schema_for_every_served_builtin_kind() -> None:
     for rt in builtin_resources():
         assert schema.schema_for(rt.group, rt.version, rt.kind) is not None, rt.kind
+
+
+@pytest.mark.parametrize(("body", "repeats"), [
+    (b'{"a": 1, "a": 2}', True),
+    (b'{"a": "x:y", "b": {"c": [{"d": 1}, {"d": 2, "d": 3}]}}', True),
+    (b'{"a": "x:y", "b": {"c": [{"d": 1}, {"d": 2, "e": 3}]}}', False),
+    (b'{"a\\":": 1, "b": "\\\\", "c": "\\"::"}', False),
+    (b'{"k": {"k": {"k": 1}}}', False),
+])
+async def test_only_a_body_that_may_repeat_a_key_is_parsed_again(body: bytes, repeats: bool) -> None:
+    # Colons inside strings (escaped quotes included) are not members; a repeated key anywhere is found.
+    assert fieldvalidation.may_repeat_keys(body, json.loads(body)) is repeats
+    assert fieldvalidation.has_duplicates(fieldvalidation.decode_with_duplicates(body)) is repeats

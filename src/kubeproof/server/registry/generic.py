@@ -11,6 +11,7 @@ import base64
 import binascii
 import builtins
 import copy
+import math
 import random
 import time
 import uuid
@@ -53,8 +54,17 @@ CONTINUE_EXPIRED = (
 ManageFields = Callable[[Obj | None, Obj], None]
 
 
+_last_stamp: tuple[int, str] = (-1, "")
+
+
 def now_rfc3339(at: float | None = None) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if at is None else at))
+    # A write asks for the time several times and a busy second has thousands of writes: format once.
+    global _last_stamp
+    second = math.floor(time.time() if at is None else at)
+    stamp = _last_stamp  # one read: other threads format too
+    if stamp[0] != second:
+        stamp = _last_stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return stamp[1]
 
 
 def deep_copy(obj: Obj) -> Obj:

@@ -18,7 +18,11 @@ from kubeproof.server.validation.kinds import (
     validate_create,
     validate_update,
 )
-from kubeproof.server.validation.objectmeta import validate_object_meta, validate_object_meta_update
+from kubeproof.server.validation.objectmeta import (
+    common_checks_once,
+    validate_object_meta,
+    validate_object_meta_update,
+)
 
 SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
@@ -922,3 +926,25 @@ def test_updates_without_stored_defaults_are_not_changes() -> None:
     old_pvc = stored(pvc)
     old_pvc["spec"]["volumeMode"] = "Filesystem"
     assert validate_update("persistentvolumeclaims", copy.deepcopy(pvc), old_pvc) == []
+
+
+def test_object_meta_common_checks_are_skipped_only_for_the_same_map_that_passed() -> None:
+    bad = {"name": "x", "namespace": "default", "labels": {"-bad": "v"}}
+    good = {"name": "y", "namespace": "default", "labels": {"app": "v"}}
+    with common_checks_once():
+        # a map that failed is checked again (and fails again)
+        for _ in range(2):
+            assert strs(validate_object_meta(bad, namespaced=True, name_fn=names.name_is_dns_subdomain))
+        assert validate_object_meta(good, namespaced=True, name_fn=names.name_is_dns_subdomain) == []
+        # another scope (cluster-scoped) of the same map is not the check that passed
+        assert strs(validate_object_meta(good, namespaced=False, name_fn=names.name_is_dns_subdomain))
+    good["labels"] = {"-bad": "v"}
+    # outside the block nothing is remembered: the changed map fails
+    assert strs(validate_object_meta(good, namespaced=True, name_fn=names.name_is_dns_subdomain))
+
+
+def test_a_create_reports_metadata_problems_once() -> None:
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default",
+                                                                "labels": {"-bad": "v"}}}
+    errs = strs(validate_create("configmaps", cm))
+    assert len([e for e in errs if "metadata.labels" in e]) == 1, errs

@@ -92,9 +92,25 @@ _UNSTRUCTURED: Schema = {
 }
 
 
+_resolved: dict[int, tuple[Schema, Schema | None]] = {}
+
+
 def _resolve(schema: Any) -> Schema | None:
+    """The schema a node stands for (``$ref`` followed), remembered per node: the walk asks for the same
+    nodes at every request. An entry holds its node, so the id cannot be reused while it is cached."""
     if not isinstance(schema, dict):
         return None
+    hit = _resolved.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    if len(_resolved) >= 65536:
+        _resolved.clear()  # custom resources' schemas come and go in long runs
+    target = _follow(schema)
+    _resolved[id(schema)] = (schema, target)
+    return target
+
+
+def _follow(schema: Schema) -> Schema | None:
     seen = 0
     while isinstance(schema.get("$ref"), str) and seen < 8:
         ref: str = schema["$ref"]
@@ -137,11 +153,16 @@ _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def _key_count(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_key_count(v) for v in value.values() if isinstance(v, dict | list))
-    if isinstance(value, list):
-        return sum(_key_count(v) for v in value if isinstance(v, dict | list))
-    return 0
+    count = 0
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return count
 
 
 def may_repeat_keys(raw: bytes, decoded: Any) -> bool:
@@ -198,7 +219,8 @@ class _Walk:
             items = resolved.get("items") if resolved is not None else None
             if resolved is None or (items is None and self.typed):
                 return self.free(value, path) if not self.typed else value
-            return [self.value(item, items, f"{path}[{i}]") for i, item in enumerate(value)]
+            return [self.value(item, items, f"{path}[{i}]") if isinstance(item, dict | list) else item
+                    for i, item in enumerate(value)]
         return value
 
     def object(self, value: dict[str, Any], schema: Schema | None, path: str) -> Any:
@@ -210,14 +232,17 @@ class _Walk:
             return self.free(value, path) if not self.typed else dict(value)
         out: dict[str, Any] = {}
         seen: set[str] = set()
+        duplicates = self.duplicates and isinstance(value, _Pairs)  # a plain dict cannot repeat a key
+        if not isinstance(props, dict):
+            props = {}
         for key, item in _items(value, self.sort_keys):
             sub_path = f"{path}.{key}" if path else key
-            if isinstance(props, dict) and key in props:
+            if key in props:
                 sub_schema: Any = props[key]
             elif isinstance(additional, dict):
                 sub_schema = additional
             elif preserve:
-                if key in seen and self.duplicates:
+                if duplicates and key in seen:
                     self.error(f"duplicate field {_quote(sub_path)}")
                 seen.add(key)
                 out[key] = self.free(item, sub_path)
@@ -228,10 +253,12 @@ class _Walk:
                 elif self.unknown:
                     self.error(f"unknown field {_quote(sub_path)}")
                 continue
-            if key in seen and self.duplicates:
-                self.error(f"duplicate field {_quote(sub_path)}")
-            seen.add(key)
-            out[key] = self.value(item, sub_schema, sub_path)
+            if duplicates:
+                if key in seen:
+                    self.error(f"duplicate field {_quote(sub_path)}")
+                seen.add(key)
+            # A scalar needs no schema: nothing below it can be unknown or repeated.
+            out[key] = self.value(item, sub_schema, sub_path) if isinstance(item, dict | list) else item
         return out
 
     def free(self, value: Any, path: str) -> Any:

@@ -54,6 +54,7 @@ from kubeproof.server.validation.field import (
 from kubeproof.server.validation.objectmeta import (
     FIELD_IMMUTABLE,
     IS_NEGATIVE,
+    common_checks_once,
     go_time,
     validate_annotations,
     validate_kube_finalizer_name,
@@ -2743,17 +2744,18 @@ def validate_create(resource_key: str, obj: dict[str, Any]) -> list[FieldError]:
     The kind's validation runs first; only when it passes does the generic ObjectMeta check (names
     as path segments) run, as in Go. Unknown resources get only the generic check.
     """
-    validator = _CREATE.get(resource_key)
-    if validator is not None:
-        errs = validator(obj)
-        if errs:
-            return errs
-    return validate_object_meta(
-        obj.get("metadata"),
-        namespaced=_namespaced(resource_key),
-        name_fn=names.validate_path_segment_name,
-        kube_finalizers=False,
-    )
+    with common_checks_once():
+        validator = _CREATE.get(resource_key)
+        if validator is not None:
+            errs = validator(obj)
+            if errs:
+                return errs
+        return validate_object_meta(
+            obj.get("metadata"),
+            namespaced=_namespaced(resource_key),
+            name_fn=names.validate_path_segment_name,
+            kube_finalizers=False,
+        )
 
 
 def _with_kept_system_fields(new: Obj, old: Obj) -> Obj:

@@ -10,6 +10,9 @@ Go walks label and annotation maps in random order; here keys are sorted so outp
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -261,8 +264,43 @@ def validate_object_meta(
     return errs
 
 
+class _Passed(threading.local):
+    """Inside :func:`common_checks_once`: the metadata map whose common checks passed, in this thread."""
+
+    active = False
+    meta: Obj | None = None
+    namespaced = False
+    path = ""
+
+
+_passed = _Passed()
+
+
+@contextlib.contextmanager
+def common_checks_once() -> Iterator[None]:
+    """A create validates its ObjectMeta twice: in the kind's validation, then in ``rest.BeforeCreate``'s
+    generic pass (kube-apiserver does both). Nothing changes the map between the two, so inside this block
+    the common checks of a map that passed them once are not run again."""
+    _passed.active, _passed.meta = True, None
+    try:
+        yield
+    finally:
+        _passed.active, _passed.meta = False, None
+
+
 def _validate_common(meta: Obj, namespaced: bool, path: str) -> list[FieldError]:
     """``validateObjectMetaAccessorWithOptsCommon``."""
+    if not _passed.active:
+        return _common_errors(meta, namespaced, path)
+    if _passed.meta is meta and _passed.namespaced == namespaced and _passed.path == path:
+        return []
+    errs = _common_errors(meta, namespaced, path)
+    if not errs:
+        _passed.meta, _passed.namespaced, _passed.path = meta, namespaced, path
+    return errs
+
+
+def _common_errors(meta: Obj, namespaced: bool, path: str) -> list[FieldError]:
     errs: list[FieldError] = []
     namespace = _str(meta.get("namespace"))
     if namespaced:

@@ -37,6 +37,10 @@ from kubeproof.server.registry.generic import now_rfc3339
 from kubeproof.server.validation.field import FieldError, go_quote, too_long
 from kubeproof.server.validation.field import invalid as invalid_field
 
+#: ``isinstance`` with a tuple constant: ``dict | list`` builds a union object at every call.
+_CONTAINER = (dict, list)
+_NUMBER = (int, float)
+
 Obj = dict[str, Any]
 #: A schema node (``server/schema.py`` format), or None for "deduced" (typed by the value itself).
 TypeRef = dict[str, Any] | None
@@ -80,7 +84,7 @@ def canon(value: Any) -> tuple[Any, ...]:
         return ("z",)
     if isinstance(value, bool):
         return ("b", value)
-    if isinstance(value, int | float):
+    if isinstance(value, _NUMBER):
         return ("n", value)
     if isinstance(value, str):
         return ("s", value)
@@ -555,7 +559,7 @@ def _fits(atom: Atom, value: Any) -> bool:
         return isinstance(value, dict)
     if atom.kind == "list":
         return isinstance(value, list)
-    return not isinstance(value, dict | list)
+    return not isinstance(value, _CONTAINER)
 
 
 def child_type(atom: Atom, name: str) -> TypeRef | _NoType:
@@ -641,11 +645,11 @@ def _validate(value: Any, tref: TypeRef | _NoType, path: str, errs: list[str]) -
     if value is None:
         return
     if atom.kind == "scalar":
-        if isinstance(value, dict | list):
+        if isinstance(value, _CONTAINER):
             expected = {"numeric": "numeric (int or float)", "boolean": "boolean"}.get(atom.scalar, atom.scalar)
             expected = "any scalar" if atom.scalar == "untyped" else expected
             errs.append(f"{path}: expected {expected}, got {_go_type(value)}")
-        elif atom.scalar == "numeric" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        elif atom.scalar == "numeric" and (isinstance(value, bool) or not isinstance(value, _NUMBER)):
             errs.append(f"{path}: expected numeric (int or float), got {_go_type(value)}")
         elif atom.scalar == "string" and not isinstance(value, str):
             errs.append(f"{path}: expected string, got {go_json(value)}")
@@ -828,7 +832,7 @@ def _added(value: Any, tref: TypeRef, parent: FieldSet, pe: PathElement) -> None
 
 def _present(value: Any) -> bool:
     """A non-empty list or map (empty and null ones compare as leaves)."""
-    return isinstance(value, dict | list) and len(value) > 0
+    return isinstance(value, _CONTAINER) and len(value) > 0
 
 
 def merge(lhs: Any, rhs: Any, tref: TypeRef) -> Any:
@@ -1039,7 +1043,7 @@ def go_view(value: Any, tref: TypeRef, *, zero: bool, root: bool = False) -> Any
             continue
         if item is None and key not in keep_null:
             continue
-        if isinstance(item, dict | list) and not item and key not in keep_null:
+        if isinstance(item, _CONTAINER) and not item and key not in keep_null:
             item_atom = schema_atom(item_type)
             if item_atom is not None and (item_atom.kind == "list" or not item_atom.fields):
                 continue  # omitempty map or slice

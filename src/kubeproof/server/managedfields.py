@@ -374,7 +374,10 @@ class FieldSet:
         out: dict[str, Any] = {}
         if include_self and not self.empty():
             out["."] = {}
-        for pe in sorted(self.members | self.children.keys(), key=pe_sort_key):
+        pes = self.members | self.children.keys()
+        # Only fields (the common case): their order is their names' order, and so is the tuples'.
+        ordered = sorted(pes) if all(pe[0] == "f" for pe in pes) else sorted(pes, key=pe_sort_key)
+        for pe in ordered:
             child = self.children.get(pe)
             out[pe_serialize(pe)] = child._emit(pe in self.members) if child is not None else {}
         return out

@@ -72,3 +72,45 @@ def test_schedule_anyway_constraints_do_not_filter(core: client.CoreV1Api) -> No
         core.create_namespaced_pod("default", _spread(name, key="rack", constraint={
             "whenUnsatisfiable": "ScheduleAnyway"}))
     assert all(wait_pod(core, "default", name, is_scheduled).spec.node_name for name in names)
+
+
+def test_match_label_keys_count_only_pods_of_the_same_value(core: client.CoreV1Api) -> None:
+    # Two pods of version v2 already run in zone a; a v1 pod spreads only against other v1 pods.
+    for _ in range(2):
+        old = pod(unique("v2"), nodeName="z-a")
+        old["metadata"]["labels"] = {"app": "s", "version": "v2"}
+        core.create_namespaced_pod("default", old)
+    pinned = {"nodeSelector": {"zone": "a"}, "constraint": {"nodeAffinityPolicy": "Ignore"}}
+    plain, keyed = _spread(unique("v1"), **pinned), _spread(unique("v1"), **pinned)
+    for body in (plain, keyed):
+        body["metadata"]["labels"]["version"] = "v1"
+    keyed["spec"]["topologySpreadConstraints"][0]["matchLabelKeys"] = ["version", "absent"]
+    core.create_namespaced_pod("default", keyed)
+    assert wait_pod(core, "default", keyed["metadata"]["name"], is_scheduled).spec.node_name == "z-a"
+    # the API server merged the key into the selector, with the pod's value (a key it lacks adds nothing)
+    stored = core.read_namespaced_pod(keyed["metadata"]["name"], "default").spec.topology_spread_constraints[0]
+    assert stored.match_label_keys == ["version", "absent"]
+    assert [(e.key, e.operator, e.values) for e in stored.label_selector.match_expressions] == [
+        ("version", "In", ["v1"])]
+    # without matchLabelKeys the v2 pods count too: zone a would be 3 against 0
+    core.create_namespaced_pod("default", plain)
+    assert "didn't match pod topology spread constraints" in _message(core, plain["metadata"]["name"])
+
+
+def test_match_and_mismatch_label_keys_narrow_affinity_terms(core: client.CoreV1Api) -> None:
+    term = {"labelSelector": {"matchLabels": {"app": "s"}}, "topologyKey": "zone",
+            "matchLabelKeys": ["tenant"], "mismatchLabelKeys": ["version"]}
+    no_selector = {"topologyKey": "zone", "matchLabelKeys": ["tenant"]}
+    affinity = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term, no_selector],
+                                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                                        {"weight": 10, "podAffinityTerm": dict(term)}]}}
+    body = pod(unique("aff"), affinity=affinity)
+    body["metadata"]["labels"] = {"app": "s", "tenant": "t1", "version": "v3"}
+    created = core.create_namespaced_pod("default", body)
+    anti = created.spec.affinity.pod_anti_affinity
+    merged = [("tenant", "In", ["t1"]), ("version", "NotIn", ["v3"])]
+    required = anti.required_during_scheduling_ignored_during_execution
+    assert [(e.key, e.operator, e.values) for e in required[0].label_selector.match_expressions] == merged
+    assert required[1].label_selector is None  # a nil selector matches nothing and stays nil
+    preferred = anti.preferred_during_scheduling_ignored_during_execution[0].pod_affinity_term
+    assert [(e.key, e.operator, e.values) for e in preferred.label_selector.match_expressions] == merged

@@ -113,6 +113,37 @@ def _qos_class(spec: dict[str, Any]) -> str:
     return "Guaranteed" if guaranteed else "Burstable"
 
 
+def _apply_label_keys(term: Any, labels: dict[str, Any], keys_field: str, operator: str) -> None:
+    """``applyLabelKeysToLabelSelector``: ``key In/NotIn (the pod's value)`` for each key the pod has."""
+    selector = term.get("labelSelector") if isinstance(term, dict) else None
+    keys = term.get(keys_field) if isinstance(term, dict) else None
+    if not isinstance(selector, dict) or not keys:
+        return  # a nil selector matches nothing: nothing to narrow
+    for key in keys:
+        if key in labels:
+            expressions = selector.get("matchExpressions") or []
+            selector["matchExpressions"] = [*expressions, {"key": key, "operator": operator, "values": [labels[key]]}]
+
+
+def merge_label_keys(spec: dict[str, Any], labels: dict[str, Any]) -> None:
+    """``podStrategy.PrepareForCreate``'s ``mutatePodAffinity`` and ``mutateTopologySpreadConstraints``
+    (MatchLabelKeysInPodAffinity, MatchLabelKeysInPodTopologySpreadSelectorMerge): a new pod's
+    ``matchLabelKeys`` and ``mismatchLabelKeys`` become expressions of the term's label selector, with the
+    pod's own label values, so every reader (the scheduler included) sees one selector."""
+    affinity = spec.get("affinity")
+    affinity = affinity if isinstance(affinity, dict) else {}
+    for kind in ("podAffinity", "podAntiAffinity"):
+        terms = affinity.get(kind)
+        terms = terms if isinstance(terms, dict) else {}
+        preferred = terms.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        required = terms.get("requiredDuringSchedulingIgnoredDuringExecution") or []
+        for term in [*(w.get("podAffinityTerm") for w in preferred if isinstance(w, dict)), *required]:
+            _apply_label_keys(term, labels, "matchLabelKeys", "In")
+            _apply_label_keys(term, labels, "mismatchLabelKeys", "NotIn")
+    for constraint in spec.get("topologySpreadConstraints") or []:
+        _apply_label_keys(constraint, labels, "matchLabelKeys", "In")
+
+
 class PodStrategy(KindStrategy):
     resource_key = "pods"
     track_generation = True
@@ -135,6 +166,7 @@ class PodStrategy(KindStrategy):
         spec = _spec(obj)
         default_pod_spec(spec)
         default_requests_from_limits(spec)
+        merge_label_keys(spec, (obj.get("metadata") or {}).get("labels") or {})
         obj["status"] = {"phase": "Pending", "qosClass": _qos_class(spec)}
 
     def field_values(self, obj: Obj) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from kubernetes import client
 
 from kubeproof import Cluster
 from kubeproof.clock import ManualClock
-from kubeproof.controllers.job import format_indexes, match_success_policy, parse_indexes
+from kubeproof.controllers.job import finish_time, format_indexes, match_success_policy, parse_indexes
 from kubeproof.testing import consistently, eventually
 
 from ._workloads import unique
@@ -391,3 +392,22 @@ def test_work_queue_job_keeps_completions_unset(api: Any, namespace: str) -> Non
     assert (queue.spec.completions, queue.spec.parallelism, queue.spec.backoff_limit) == (None, 2, 6)
     single = batch.create_namespaced_job(namespace, _job(unique("single"), suspend=True))
     assert (single.spec.completions, single.spec.parallelism) == (1, 1)
+
+
+def test_a_failure_counts_from_when_the_pod_ended_not_from_when_it_was_seen() -> None:
+    """``getFinishedTime``: the back-off starts at the pod's end, whenever the controller gets to it."""
+    def stamp(second: int) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+    def ended(second: int) -> dict[str, Any]:
+        return {"state": {"terminated": {"finishedAt": stamp(second)}}}
+
+    pod: dict[str, Any] = {"metadata": {"creationTimestamp": stamp(100)},
+                           "status": {"containerStatuses": [ended(130), ended(150)]}}
+    assert finish_time(pod) == 150  # the last container to end
+    pod["status"]["conditions"] = [{"type": "Ready", "status": "False", "lastTransitionTime": stamp(160)}]
+    assert finish_time(pod) == 160  # the Ready=False transition comes first
+    pod["status"] = {"containerStatuses": [ended(130), {"state": {"running": {}}}]}
+    assert finish_time(pod) == 100  # not all ended: no deletion either, so the creation
+    pod["metadata"].update(deletionTimestamp=stamp(200), deletionGracePeriodSeconds=30)
+    assert finish_time(pod) == 170

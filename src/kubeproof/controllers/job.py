@@ -247,6 +247,29 @@ def _backoff_left(last_failure: float | None, failures: int, now: float) -> floa
     return max(0.0, last_failure + delay - now)
 
 
+def finish_time(pod: Obj) -> float | None:
+    """``getFinishedTime``: when a pod ended, which is where its back-off starts (not when the controller
+    saw it): its ``Ready=False`` transition, else the latest ``finishedAt`` of its containers (and
+    sidecars) once all have one, else its deletion time less the grace period, else its creation."""
+    status, meta = pod.get("status") or {}, pod.get("metadata") or {}
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "Ready":
+            if condition.get("status") == "False" and util.parse_time(condition.get("lastTransitionTime")):
+                return util.parse_time(condition.get("lastTransitionTime"))
+            break
+    sidecars = {c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []
+                if c.get("restartPolicy") == "Always"}
+    statuses = [*(status.get("containerStatuses") or []),
+                *(c for c in status.get("initContainerStatuses") or [] if c.get("name") in sidecars)]
+    ends = [util.parse_time(((c.get("state") or {}).get("terminated") or {}).get("finishedAt")) for c in statuses]
+    if ends and all(end is not None for end in ends):
+        return max(end for end in ends if end is not None)
+    deleted = util.parse_time(meta.get("deletionTimestamp"))
+    if deleted is not None:
+        return deleted - int(meta.get("deletionGracePeriodSeconds") or 0)
+    return util.parse_time(meta.get("creationTimestamp"))
+
+
 def _created(pod: Obj) -> float:
     return util.parse_time((pod.get("metadata") or {}).get("creationTimestamp")) or 0.0
 
@@ -356,7 +379,7 @@ class JobController(util.OwnerKeyedController):
         counted_uids = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])
         # 1. Record finished pods that still hold the tracking finalizer as uncounted (an Indexed Job records
         # a success by its index instead: the index is enough not to count it twice).
-        new_failure = False
+        last_failure: float | None = None  # when the newest newly counted failure ended
         released: set[str] = set()
         for pod in pods:
             if TRACKING not in (pod["metadata"].get("finalizers") or []) or pod["metadata"]["uid"] in counted_uids:
@@ -372,19 +395,21 @@ class JobController(util.OwnerKeyedController):
             elif _failed(pod, job):
                 _, counts, action = match_pod_failure_policy(job, pod)
                 index = completion_index(pod)
+                ended = finish_time(pod) or now
                 if per_index and index is not None and index < completions_n:
-                    self._index_failures[(meta["uid"], index)] = now
+                    index_key = (meta["uid"], index)
+                    self._index_failures[index_key] = max(ended, self._index_failures.get(index_key, ended))
                     # isIndexFailed: a FailIndex rule, or one failure more than backoffLimitPerIndex allows
                     if action == "FailIndex" or (counts and _count(pod, FAILURE_COUNT) >= int(
                             spec["backoffLimitPerIndex"])):
                         failed_indexes.add(index)
                 if counts:
                     uncounted.setdefault("failed", []).append(pod["metadata"]["uid"])
-                    new_failure = True
+                    last_failure = max(last_failure or ended, ended)
                 else:
                     released.add(pod["metadata"]["uid"])  # an Ignore rule: never counted, only released
-        if new_failure:
-            self._last_failure[meta["uid"]] = now
+        if last_failure is not None:
+            self._last_failure[meta["uid"]] = max(last_failure, self._last_failure.get(meta["uid"], last_failure))
         if indexed:
             status["completedIndexes"] = format_indexes(done_indexes)
             status["succeeded"] = len(done_indexes)

@@ -374,12 +374,17 @@ class FieldSet:
         out: dict[str, Any] = {}
         if include_self and not self.empty():
             out["."] = {}
-        pes = self.members | self.children.keys()
-        # Only fields (the common case): their order is their names' order, and so is the tuples'.
-        ordered = sorted(pes) if all(pe[0] == "f" for pe in pes) else sorted(pes, key=pe_sort_key)
-        for pe in ordered:
-            child = self.children.get(pe)
-            out[pe_serialize(pe)] = child._emit(pe in self.members) if child is not None else {}
+        members, children = self.members, self.children
+        pes = members | children.keys()
+        if all(pe[0] == "f" for pe in pes):
+            # Only fields (the common case): their order is their names' order, and so is the tuples'.
+            for pe in sorted(pes):
+                child = children.get(pe)
+                out["f:" + pe[1]] = child._emit(pe in members) if child is not None else {}
+            return out
+        for pe in sorted(pes, key=pe_sort_key):
+            child = children.get(pe)
+            out[pe_serialize(pe)] = child._emit(pe in members) if child is not None else {}
         return out
 
     @classmethod
@@ -1038,15 +1043,21 @@ def go_view(value: Any, tref: TypeRef, *, zero: bool, root: bool = False) -> Any
     if not isinstance(value, dict) or atom.atomic or not atom.fields:
         return value
     keep_null = NULL_FIELDS.get(atom.definition, ())
+    fields = atom.fields
     out: dict[str, Any] = {}
     for key, item in value.items():
-        item_type = atom.fields.get(key)
-        if key not in atom.fields:
+        if key not in fields:
             out[key] = item
             continue
-        if item is None and key not in keep_null:
+        if item is None:
+            if key in keep_null:
+                out[key] = None
             continue
-        if isinstance(item, _CONTAINER) and not item and key not in keep_null:
+        if not isinstance(item, _CONTAINER):
+            out[key] = item  # a scalar is its own view
+            continue
+        item_type = fields[key]
+        if not item and key not in keep_null:
             item_atom = schema_atom(item_type)
             if item_atom is not None and (item_atom.kind == "list" or not item_atom.fields):
                 continue  # omitempty map or slice
@@ -1080,6 +1091,7 @@ Managers = dict[str, VersionedSet]
 Times = dict[str, "str | None"]
 
 
+@functools.lru_cache(maxsize=1024)  # a few managers write again and again
 def manager_identifier(manager: str, operation: str, api_version: str, subresource: str = "") -> str:
     """``BuildManagerIdentifier``: the JSON of the entry without fieldsType, fields and time (and without
     apiVersion for appliers, so an applier keeps one entry across versions)."""

@@ -12,9 +12,9 @@ import binascii
 import builtins
 import copy
 import math
+import os
 import random
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +65,15 @@ def now_rfc3339(at: float | None = None) -> str:
     if stamp[0] != second:
         stamp = _last_stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
     return stamp[1]
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID as text, without building a ``uuid.UUID`` object on every create."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def deep_copy(obj: Obj) -> Obj:
@@ -254,7 +263,7 @@ class Registry:
             for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                           "selfLink"):
                 meta.pop(field, None)
-            meta["uid"] = str(uuid.uuid4())
+            meta["uid"] = new_uid()
             meta["creationTimestamp"] = now_rfc3339(self.clock.now())
             rv_sent = meta.pop("resourceVersion", None)
             generate = not name and meta.get("generateName")

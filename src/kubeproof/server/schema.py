@@ -9,9 +9,11 @@ read them through this module.
 from __future__ import annotations
 
 import functools
-import json
-from importlib import resources
+import importlib.util
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 SCHEMA_VERSION = "v1.37.0"
 REF_PREFIX = "#/$defs/"
@@ -19,12 +21,20 @@ REF_PREFIX = "#/$defs/"
 Schema = dict[str, Any]
 
 
+def _package_dir(name: str) -> Path:
+    """Where an installed package's files are, without importing it: importing ``kubernetes_validate``
+    (which only holds the data here) pulls in jsonschema, about 120 ms at a process's first create."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the package {name!r} is not installed; run scripts/setup.sh")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 @functools.cache
 def definitions() -> dict[str, Schema]:
     """All definitions by name, e.g. ``io.k8s.api.apps.v1.Deployment``."""
-    path = resources.files("kubernetes_validate") / "kubernetes-json-schema" / f"{SCHEMA_VERSION}-local"
-    data = json.loads((path / "_definitions.json").read_text())
-    defs: dict[str, Schema] = data["$defs"]
+    path = _package_dir("kubernetes_validate") / "kubernetes-json-schema" / f"{SCHEMA_VERSION}-local"
+    defs: dict[str, Schema] = orjson.loads((path / "_definitions.json").read_bytes())["$defs"]
     return defs
 
 

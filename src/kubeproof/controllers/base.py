@@ -32,6 +32,11 @@ class Controller:
     def keys_for(self, event: Event) -> list[Hashable]:
         return []
 
+    def watches(self) -> frozenset[str] | None:
+        """The resources whose events ``keys_for`` can turn into keys (None: every resource). The manager
+        hands a controller only those events: most writes concern few controllers."""
+        return None
+
     def initial_keys(self) -> list[Hashable]:
         return []
 
@@ -111,10 +116,16 @@ class ControllerManager:
         self.registry = registry
         self.controllers = controllers
         self._tasks: list[asyncio.Task[None]] = []
+        #: The controllers each resource's events go to, in the order of ``controllers``.
+        self._by_resource: dict[str, list[Controller]] = {}
         registry.store.listeners.append(self._dispatch)
 
     def _dispatch(self, event: Event) -> None:
-        for controller in self.controllers:
+        interested = self._by_resource.get(event.resource)
+        if interested is None:
+            interested = self._by_resource[event.resource] = [
+                c for c in self.controllers if (watched := c.watches()) is None or event.resource in watched]
+        for controller in interested:
             controller.on_event(event)
 
     def start(self) -> None:

@@ -23,6 +23,9 @@ class ClusterRoleAggregationController(Controller):
     def initial_keys(self) -> list[Hashable]:
         return self._aggregating()
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({CLUSTER_ROLES})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         # any ClusterRole change may add or remove rules of any aggregating role
         return self._aggregating() if event.resource == CLUSTER_ROLES else []

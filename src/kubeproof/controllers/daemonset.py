@@ -79,6 +79,9 @@ class DaemonSetController(util.OwnerKeyedController):
     resource = RESOURCE
     owner_kind = "DaemonSet"
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({*(super().watches() or ()), "nodes"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource == "nodes":  # a node change can change where every DaemonSet runs
             return self.initial_keys()

@@ -117,6 +117,9 @@ class DeploymentController(util.OwnerKeyedController):
     owner_kind = "Deployment"
     child_resources = (RS_RESOURCE,)
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({RESOURCE, RS_RESOURCE, "pods"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         namespace = event.key[0]
         if event.resource in (RESOURCE, RS_RESOURCE):

@@ -29,6 +29,9 @@ class EndpointsController(Controller):
         services, _ = self.registry.store.list("services")
         return [(s["metadata"].get("namespace") or "", s["metadata"]["name"]) for s in services]
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({"services", "endpoints", "pods"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource == "services":
             return [event.key]

@@ -47,6 +47,9 @@ class EndpointSliceController(Controller):
         keys.update(k for k in (_ours(s) for s in slices) if k is not None)
         return list(keys)
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({"services", RESOURCE, "pods"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource == "services":
             return [event.key]

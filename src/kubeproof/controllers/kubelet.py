@@ -698,6 +698,9 @@ class KubeletController(Controller):
         return [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in items
                 if (p.get("spec") or {}).get("nodeName")]
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({"pods"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource != "pods":
             return []

@@ -137,6 +137,9 @@ class NodeStatusController(Controller):
         items, _ = self.registry.store.list("nodes")
         return [str(n["metadata"]["name"]) for n in items]
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({"nodes"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource == "nodes" and event.type == "ADDED":
             return [event.key[1]]

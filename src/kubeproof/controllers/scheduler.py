@@ -766,6 +766,9 @@ class SchedulerController(Controller):
         items, _ = self.registry.store.list("pods")
         return [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in items if self._wants_scheduling(p)]
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({"nodes", "pods"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource == "nodes" and event.type != "DELETED":
             return list(self.unschedulable)

@@ -48,6 +48,9 @@ class ServiceAccountController(Controller):
         namespaces, _ = self.registry.store.list("namespaces")
         return [ns["metadata"]["name"] for ns in namespaces]
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({"namespaces", "serviceaccounts", "configmaps"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource == "namespaces":
             return [] if event.type == "DELETED" else [event.key[1]]

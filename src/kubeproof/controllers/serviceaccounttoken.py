@@ -33,6 +33,9 @@ class ServiceAccountTokenController(Controller):
         items, _ = self.registry.store.list("secrets")
         return [(s["metadata"]["namespace"], s["metadata"]["name"]) for s in items if s.get("type") == TOKEN_TYPE]
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({"secrets", "serviceaccounts"})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource == "secrets" and event.type != "DELETED" and event.obj.get("type") == TOKEN_TYPE:
             return [event.key]

@@ -275,6 +275,9 @@ class OwnerKeyedController(Controller):
         items, _ = self.registry.store.list(self.resource)
         return [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
 
+    def watches(self) -> frozenset[str] | None:
+        return frozenset({self.resource, *self.child_resources})
+
     def keys_for(self, event: Event) -> list[Hashable]:
         if event.resource == self.resource:
             return [event.key]

@@ -1198,6 +1198,7 @@ def is_reset(entries: Any) -> bool:
 # ---------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)  # clients send the same User-Agent on every request
 def manager_from_user_agent(user_agent: str) -> str:
     """``prefixFromUserAgent``: up to the first ``/``, printable runes only, at most 128 bytes."""
     out: list[str] = []

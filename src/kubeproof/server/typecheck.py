@@ -278,12 +278,20 @@ def _unmarshal_error(shown: str, target: str, struct: str, path: list[str]) -> s
     return f"json: cannot unmarshal {shown} into Go struct field {struct}.{'.'.join(path)} of type {target}"
 
 
+_UNKNOWN: Any = object()
+#: Per built-in kind: its definition's name and schema node (None for kinds without one).
+_ROOTS: dict[tuple[str, str, str], tuple[str, dict[str, Any]] | None] = {}
+
+
 def type_error(group: str, version: str, kind: str, obj: Obj) -> str | None:
     """The decoder's error for ``obj`` as a ``group/version`` ``kind``, or None when it decodes."""
-    name = schema.definition_name(group, version, kind)
-    if name is None:
+    root = _ROOTS.get((group, version, kind), _UNKNOWN)
+    if root is _UNKNOWN:
+        name = schema.definition_name(group, version, kind)
+        root = _ROOTS[(group, version, kind)] = (name, schema.definitions()[name]) if name is not None else None
+    if root is None:
         return None
-    node = schema.definitions()[name]
+    name, node = root
     decoder = _Decoder()
     try:
         decoder.struct(name, node, obj, [])

@@ -118,7 +118,7 @@ class DeploymentController(util.OwnerKeyedController):
     child_resources = (RS_RESOURCE,)
 
     def watches(self) -> frozenset[str] | None:
-        return frozenset({RESOURCE, RS_RESOURCE, "pods"})
+        return frozenset({*(super().watches() or ()), "pods"})  # Recreate waits for pods to be gone
 
     def keys_for(self, event: Event) -> list[Hashable]:
         namespace = event.key[0]

@@ -254,8 +254,9 @@ def finish_time(pod: Obj) -> float | None:
     status, meta = pod.get("status") or {}, pod.get("metadata") or {}
     for condition in status.get("conditions") or []:
         if condition.get("type") == "Ready":
-            if condition.get("status") == "False" and util.parse_time(condition.get("lastTransitionTime")):
-                return util.parse_time(condition.get("lastTransitionTime"))
+            went_down = util.parse_time(condition.get("lastTransitionTime"))
+            if condition.get("status") == "False" and went_down is not None:
+                return went_down
             break
     sidecars = {c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []
                 if c.get("restartPolicy") == "Always"}

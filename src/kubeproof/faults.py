@@ -72,6 +72,9 @@ class FaultInjector(WatchHooks):
     def drop(self, rt: ResourceType) -> bool:
         return self.watch_drop_probability > 0 and self._roll() < self.watch_drop_probability
 
+    def active(self, rt: ResourceType) -> bool:
+        return self.watch_drop_probability > 0 or bool(self.watch_delays)
+
     def clear(self) -> None:
         self.errors.clear()
         self.watch_delays.clear()

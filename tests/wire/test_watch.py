@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from kubeproof import Cluster
+from kubeproof.faults import WatchDelayRule
 
 from ._http import API, iter_chunks, parse_raw_response, query, raw_exchange, status_of
 
@@ -302,3 +305,89 @@ def test_stopping_a_cluster_ends_open_watches_without_errors() -> None:
         for watch in watches:
             watch.close()
         own.stop()
+
+
+def test_a_reader_that_falls_behind_gets_every_event_in_order(api: API, ns: str) -> None:
+    """A watcher that stops reading fills its socket and then the server's write buffer, so events for it
+    are held and written by its own stream task once it drains, while the other watchers of the same
+    events keep being written at once: both see every event, in order, exactly once."""
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    start_rv = api.get(path).json()["metadata"]["resourceVersion"]
+    url = path + query(watch=1, resourceVersion=start_rv)
+    with api.watch(url) as slow, api.watch(url) as fast:
+        payload = "x" * 200_000
+        # 8 MB: more than the socket buffers between the server and a reader that reads nothing take
+        # (a small SO_RCVBUF would not do: on loopback's 64 KB MSS it stalls TCP's window updates).
+        names = [f"big-{i:02d}" for i in range(40)]
+        for name in names:
+            api.create_configmap(ns, name, {"payload": payload})
+            assert fast.next_event()["object"]["metadata"]["name"] == name
+        seen = [slow.next_event() for _ in names]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in seen] == [("ADDED", n) for n in names]
+    assert all(e["object"]["data"]["payload"] == payload for e in seen)
+
+
+@pytest.fixture()
+def faulty() -> Iterator[tuple[Cluster, API]]:
+    """A cluster of its own, so its fault rules reach no other test."""
+    own = Cluster(tls=False, controllers=[])
+    own.start()
+    try:
+        api = API(own.host, own.port, own.token)
+        api.create_namespace("faults")
+        yield own, api
+    finally:
+        own.stop()
+
+
+def test_an_injected_watch_delay_holds_events_and_keeps_their_order(faulty: tuple[Cluster, API]) -> None:
+    """With a delay rule, events leave only through the stream's own task, each after its delay, in order
+    (an idle stream's events are otherwise written at once, without asking the hooks)."""
+    own, api = faulty
+    path = "/api/v1/namespaces/faults/configmaps"
+    rv = api.get(path).json()["metadata"]["resourceVersion"]
+    with api.watch(path + query(watch=1, resourceVersion=rv)) as w:
+        api.create_configmap("faults", "before")
+        assert w.next_event()["object"]["metadata"]["name"] == "before"
+        own.faults.watch_delays.append(WatchDelayRule(min_seconds=0.3, max_seconds=0.3, resources=("configmaps",)))
+        started = time.monotonic()
+        for name in ("one", "two", "three"):
+            api.create_configmap("faults", name)
+        names = [w.next_event()["object"]["metadata"]["name"] for _ in range(3)]
+        held = time.monotonic() - started
+    assert names == ["one", "two", "three"]
+    assert held >= 0.3  # a lower bound only: the delay cannot be skipped
+
+
+def test_the_bookmark_at_the_timeout_never_passes_an_event_still_held(faulty: tuple[Cluster, API]) -> None:
+    """An event still held when the stream times out is not sent, so the closing bookmark stays at the
+    last event sent, and a watch resumed from it gets the held one."""
+    own, api = faulty
+    path = "/api/v1/namespaces/faults/configmaps"
+    rv = api.get(path).json()["metadata"]["resourceVersion"]
+    own.faults.watch_delays.append(WatchDelayRule(min_seconds=1.5, max_seconds=1.5, resources=("configmaps",)))
+    with api.watch(path + query(watch=1, resourceVersion=rv, allowWatchBookmarks="true", timeoutSeconds=1)) as w:
+        first = api.create_configmap("faults", "first")  # held 1.5 s, past the 1 s timeout
+        second = api.create_configmap("faults", "second")  # buffered behind it
+        events = [json.loads(line) for line in w.read_to_end()]
+    assert [(e["type"], e["object"]["metadata"].get("name")) for e in events] == [("ADDED", "first"),
+                                                                                    ("BOOKMARK", None)]
+    assert _rv(events[1]["object"]) == _rv(first)
+    own.faults.clear()
+    with api.watch(path + query(watch=1, resourceVersion=_rv(events[1]["object"]))) as resumed:
+        event = resumed.next_event()
+    assert event["object"]["metadata"]["name"] == "second"
+    assert _rv(event["object"]) == _rv(second)
+
+
+def test_a_dropped_stream_ends(faulty: tuple[Cluster, API]) -> None:
+    own, api = faulty
+    path = "/api/v1/namespaces/faults/configmaps"
+    rv = api.get(path).json()["metadata"]["resourceVersion"]
+    with api.watch(path + query(watch=1, resourceVersion=rv)) as w:
+        api.create_configmap("faults", "seen")
+        assert w.next_event()["object"]["metadata"]["name"] == "seen"
+        own.faults.watch_drop_probability = 1.0
+        api.create_configmap("faults", "last")  # wakes the stream, which then checks the hook and ends
+        rest = [json.loads(line) for line in w.read_to_end()]
+    assert [e["object"]["metadata"]["name"] for e in rest] == ["last"]

@@ -46,7 +46,7 @@ from kubeproof.server.registry.base import Obj, ResourceType
 from kubeproof.server.registry.generic import JOB_ORPHAN_WARNING, ManageFields, Registry, deep_copy
 from kubeproof.server.scale import ScaleStorage, scale_type, serves_scale
 from kubeproof.server.typecheck import check_patched_types, check_types
-from kubeproof.server.watch import WatchHooks, WatchStream
+from kubeproof.server.watch import WRITE_CHUNK, WatchHooks, WatchStream
 
 log = logging.getLogger("kubeproof.server")
 
@@ -87,6 +87,8 @@ class Request:
     auth: RequestAuth | None = None
     #: Whether it came over TLS (only then can it carry a client certificate).
     tls: bool = False
+    #: Writes a streamed body chunk at once, when the server offers it (server/protocol.py).
+    write_chunk: Callable[[bytes], bool] | None = None
 
     def header(self, name: str) -> str:
         return self.headers.get(name, "")
@@ -154,6 +156,7 @@ class APIServer:
             receive=receive,
             raw_headers=raw_headers,
             tls=scope.get("scheme") == "https",
+            write_chunk=scope.get("extensions", {}).get(WRITE_CHUNK, {}).get("write"),
         )
         responder = Responder(send, request)
         if header_bytes(scope) > MAX_HEADER_BYTES:
@@ -429,7 +432,7 @@ class APIServer:
                 if not disconnected.is_set():
                     await out.chunk(data)
 
-            await stream.run(send, disconnected)
+            await stream.run(send, disconnected, request.write_chunk)
 
     @contextlib.asynccontextmanager
     async def streaming(self, request: Request, out: Responder, content_type: str,

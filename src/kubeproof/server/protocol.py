@@ -6,6 +6,12 @@ response. On loopback those writes are most of the server's time per request (ab
 with py-spy under ``wrk``), so the head is held until the first body write, or until the response
 completes (a HEAD response has no body write), and goes out with it. A streamed response (a watch)
 still has its headers on the wire at once: its first body message, empty, flushes them.
+
+A streamed response can also write a body chunk synchronously, through the ASGI scope extension
+``kubeproof.write_chunk`` (its ``write``): a callable per request that frames and writes the chunk at
+once, or answers False when it must go through ``send`` (headers still held, response finished, client
+gone, or the transport over its high-water mark). A watch event for 1,000 watchers is then 1,000 such writes from one
+callback instead of 1,000 task wake-ups, each through ``send``'s checks (see ``server/watch.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,21 @@ import asyncio
 from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+from kubeproof.server.watch import WRITE_CHUNK
+
+_last_framed: tuple[bytes, bytes] = (b"", b"")
+
+
+def _framed(data: bytes) -> bytes:
+    """``data`` as one HTTP/1.1 chunk; the last one is kept, since a watch event goes to many streams."""
+    global _last_framed
+    last = _last_framed
+    if last[0] is data:
+        return last[1]
+    framed = b"%x\r\n%b\r\n" % (len(data), data)
+    _last_framed = (data, framed)
+    return framed
 
 
 class _HeadHoldingTransport:
@@ -37,6 +58,15 @@ class _HeadHoldingTransport:
             self._held = data
             return
         self._transport.write(data)
+
+    def write_chunk(self, data: bytes) -> bool:
+        cycle = self._cycle
+        if (self._held is not None or not self._head_seen or cycle.disconnected or cycle.response_complete
+                or not cycle.chunked_encoding or cycle.flow.write_paused):
+            return False
+        if data:  # an empty chunk would end the body
+            self._transport.write(_framed(data))
+        return True
 
     def flush(self) -> None:
         if self._held is not None:
@@ -62,4 +92,5 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
             on_response()
 
         cycle.on_response = completed
+        cycle.scope.setdefault("extensions", {})[WRITE_CHUNK] = {"write": transport.write_chunk}
         super()._start_asgi_task(cycle, app)

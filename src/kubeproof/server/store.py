@@ -263,8 +263,11 @@ class QueueSubscriber(Subscriber):
         self._wake: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
-        #: Items handed to the loop from another thread but not yet buffered.
+        #: Items handed to the loop from another thread, or to ``bypass``, but not yet buffered or settled.
         self.in_flight = 0
+        #: When set, an item that would be buffered behind nothing goes here instead, on the loop's
+        #: thread; whoever takes it must ``settle`` it.
+        self.bypass: Callable[[Any], None] | None = None
 
     def idle(self) -> bool:
         """Nothing buffered or on its way (call under the store lock for a stable answer)."""
@@ -285,8 +288,19 @@ class QueueSubscriber(Subscriber):
         self._push(item)
 
     def _push(self, item: Any) -> None:
+        if self.bypass is not None and not self.items:
+            self.in_flight += 1
+            self.bypass(item)
+            return
         self.items.append(item)
         self.wake()
+
+    def settle(self, item: Any, delivered: bool) -> None:
+        """Take back an item handed to ``bypass``: delivered elsewhere, or to be buffered after all."""
+        self.in_flight -= 1
+        if not delivered:
+            self.items.append(item)
+            self.wake()
 
     def wake(self) -> None:
         """End the current ``wait`` (new items, or the consumer has something else to check)."""

@@ -11,6 +11,8 @@ checkout's ``.venv``), then, round by round, base then current:
 - **creates**: ``wrk`` POSTs of ConfigMaps with unique names (``bench/wrk_create.lua``), a fresh server
   per round;
 - **ceiling**: each tree's own ``bench/hello_app.py`` (the bare stack of that version);
+- with ``--watch``: the fan-out watch latency of ``bench/watch_latency.py`` (1,000 watches that all match,
+  warm connections, ``--watch-changes`` changes per round), a fresh server per round;
 
 and each server's CPU time per request (user + system time from ``/proc/<pid>/stat`` over the round,
 divided by the round's requests). Prints the medians and current/base ratios and writes
@@ -20,6 +22,7 @@ divided by the round's requests). Prints the medians and current/base ratios and
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import secrets
@@ -30,7 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import BENCH_DIR, PYTHON, ROOT, TOKEN, Client, ServerProcess, log, run_wrk
+import watch_latency
+from common import BENCH_DIR, PYTHON, ROOT, TOKEN, Client, ServerProcess, log, raise_fd_limit, run_wrk
 
 CONNECTIONS = 16
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -87,7 +91,28 @@ def _seed_get(server: ServerProcess) -> None:
     client.close()
 
 
-def compare(base_tree: Path, rounds: int, seconds: float) -> dict[str, Any]:
+def compare_watch(trees: dict[str, Path], rounds: int, changes: int) -> dict[str, Any]:
+    """Fan-out latency (write returned -> watcher got the event) with 1,000 watches, alternately."""
+    raise_fd_limit()
+    rounds_: dict[str, list[dict[str, Any]]] = {side: [] for side in trees}
+    for i in range(rounds):
+        for side, tree in trees.items():
+            server = functools.partial(_server, tree, f"kubeproof ({side}, watch)")
+            result = watch_latency.measure(watch_latency.WATCHERS, changes, server=server)
+            lat = result["latency_from_write_returned"]
+            rounds_[side].append({"p50_ms": lat["median_ms"], "p99_ms": lat["p99_ms"],
+                                  "post_ms": result["post_latency_with_watchers"]["median_ms"]})
+        log(f"  watch round {i + 1}/{rounds}: p99 base {rounds_['base'][-1]['p99_ms']:.2f} ms, "
+            f"current {rounds_['current'][-1]['p99_ms']:.2f} ms")
+    out: dict[str, Any] = {}
+    for side, values in rounds_.items():
+        out[side] = {"rounds": values, **{f"median_{key}": round(statistics.median(r[key] for r in values), 3)
+                                          for key in ("p50_ms", "p99_ms", "post_ms")}}
+    out["ratio_p99"] = round(out["current"]["median_p99_ms"] / out["base"]["median_p99_ms"], 3)
+    return out
+
+
+def compare(base_tree: Path, rounds: int, seconds: float, watch_changes: int = 0) -> dict[str, Any]:
     trees = {"base": base_tree, "current": ROOT}
     results: dict[str, Any] = {kind: {side: [] for side in trees} for kind in ("gets", "creates", "ceiling")}
     servers = {side: _server(tree, f"kubeproof ({side})").start() for side, tree in trees.items()}
@@ -118,6 +143,8 @@ def compare(base_tree: Path, rounds: int, seconds: float) -> dict[str, Any]:
         log(f"  creates round {i + 1}/{rounds}: base {results['creates']['base'][-1]['requests_per_s']:.0f}/s, "
             f"current {results['creates']['current'][-1]['requests_per_s']:.0f}/s")
     summary: dict[str, Any] = {}
+    if watch_changes:
+        summary["watch"] = compare_watch(trees, rounds, watch_changes)
     for kind, sides in results.items():
         summary[kind] = {side: _summary(rounds_) for side, rounds_ in sides.items()}
         base, current = summary[kind]["base"], summary[kind]["current"]
@@ -131,6 +158,8 @@ def main() -> None:
     parser.add_argument("--base", required=True, help="the git revision to compare against (e.g. a commit)")
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of each measurement (6)")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of one wrk round (2)")
+    parser.add_argument("--watch", action="store_true", help="also compare the fan-out watch latency")
+    parser.add_argument("--watch-changes", type=int, default=50, help="measured changes per watch round (50)")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True)
     if commit.returncode != 0:
@@ -142,7 +171,7 @@ def main() -> None:
         try:
             started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
             log(f"comparing {commit.stdout.strip()} (base) with this checkout at {head.stdout.strip()} ...")
-            summary = compare(worktree, args.rounds, args.seconds)
+            summary = compare(worktree, args.rounds, args.seconds, args.watch_changes if args.watch else 0)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False)
     report = {"base": commit.stdout.strip(), "current": head.stdout.strip(), "date": started,
@@ -158,6 +187,12 @@ def main() -> None:
                    f"{current['median_cpu_us_per_request']:.0f} us")
         print(f"  {kind:8} {base['median_requests_per_s']:>9,.0f}/s -> {current['median_requests_per_s']:>9,.0f}/s "
               f"({summary[kind]['ratio_requests_per_s']:.2f} x){cpu}")
+    if "watch" in summary:
+        base, current = summary["watch"]["base"], summary["watch"]["current"]
+        print(f"  watch    fan-out p99 {base['median_p99_ms']:.2f} -> {current['median_p99_ms']:.2f} ms "
+              f"({summary['watch']['ratio_p99']:.2f} x), p50 {base['median_p50_ms']:.2f} -> "
+              f"{current['median_p50_ms']:.2f} ms, POST {base['median_post_ms']:.2f} -> "
+              f"{current['median_post_ms']:.2f} ms")
     out_dir = BENCH_DIR / "results"
     out_dir.mkdir(exist_ok=True)
     path = out_dir / f"compare-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"

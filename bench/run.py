@@ -127,6 +127,10 @@ def print_summary(results: dict[str, Any]) -> None:
         out(f"   fan-out (every watch gets every change): write returned -> watcher got event: "
             f"p50 {fmt(lat['median_ms'], ' ms')}, p99 {fmt(lat['p99_ms'], ' ms')}, max {fmt(lat['max_ms'], ' ms')}  "
             f"{budget(lat['p99_ms'] <= BUDGETS['watch_p99_ms'])}")
+        cold = w.get("cold_connections")
+        if cold:
+            out(f"     on fresh connections (their 2nd to {w['warm_events_before_measuring']}th events, "
+                f"quick-acked): p50 {fmt(cold['median_ms'], ' ms')}, p99 {fmt(cold['p99_ms'], ' ms')}")
         sel = w.get("selective")
         if sel:
             sl = sel["latency_from_write_returned"]
@@ -142,7 +146,12 @@ def print_summary(results: dict[str, Any]) -> None:
         floor = w.get("send_floor")
         if floor:
             out(f"   floor: {floor['connections']} bare socket sends from one thread, no server: median "
-                f"{fmt(floor['all_sends']['median_ms'], ' ms')} ({floor['per_send_us']} us each)")
+                f"{fmt(floor['all_sends']['median_ms'], ' ms')} ({floor['per_send_us']} us each); "
+                f"on fresh connections {fmt(floor['cold_connections']['median_ms'], ' ms')}")
+        live = w.get("live_floor")
+        if live:
+            out(f"   floor with waiting readers (one thread's bare sends, received like the watches): "
+                f"p50 {fmt(live['latency']['median_ms'], ' ms')}, p99 {fmt(live['latency']['p99_ms'], ' ms')}")
     wl = results.get("workloads")
     if wl:
         sim, proc = wl["deployment_100_simulated"], wl["deployment_20_processes"]

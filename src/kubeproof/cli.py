@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -16,6 +17,17 @@ from kubeproof import __version__
 @click.version_option(__version__, prog_name="kubeproof")
 def main() -> None:
     """kubeproof: an embedded Kubernetes API server and a toolkit for Kubernetes tests that do not flake."""
+
+
+def _tune_gc_for_serving() -> None:
+    """Collector settings for a process that only serves. The store holds long-lived JSON maps, and under
+    a stream of writes CPython's default thresholds ran a full collection over the growing store about
+    every second: in 7 s of creates, collections took 9% of the time, the 6 full ones up to 116 ms each
+    (which set the p99 latency). Start-up's objects (modules, schemas) are frozen out of the collector,
+    and the young generation is collected every 10,000 net container allocations instead of 700; cycles
+    are still collected, less often. In-process clusters leave their host process's collector alone."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @main.command()
@@ -56,6 +68,7 @@ def serve(port: int, host: str, kubeconfig: Path | None, plain_http: bool, token
         from kubeproof.server.auth.bootstrap import bind_anonymous_admin
 
         bind_anonymous_admin(cluster.registry)
+    _tune_gc_for_serving()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -62,7 +62,7 @@ class _HeadHoldingTransport:
     def write_chunk(self, data: bytes) -> bool:
         cycle = self._cycle
         if (self._held is not None or not self._head_seen or cycle.disconnected or cycle.response_complete
-                or not cycle.chunked_encoding or cycle.flow.write_paused):
+                or not cycle.chunked_encoding or cycle.flow.write_paused or self._transport.is_closing()):
             return False
         if data:  # an empty chunk would end the body
             self._transport.write(_framed(data))

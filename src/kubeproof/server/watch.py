@@ -118,7 +118,11 @@ class _Fanout:
                         event_type, obj, encode = item[0], item[1], stream.encode
                         data = _encoded.get(encode, event_type, obj)
                     assert stream.write_now is not None
-                    if stream.write_now(data):
+                    try:
+                        written = stream.write_now(data)
+                    except Exception:  # a transport closing under us: the stream's task sorts it out
+                        written = False
+                    if written:
                         stream.last_rv = item[2]
                         subscriber.in_flight -= 1  # settled: written
                         continue

@@ -13,7 +13,7 @@ import pytest
 from kubeproof import Cluster
 from kubeproof.faults import WatchDelayRule
 
-from ._http import API, iter_chunks, parse_raw_response, query, raw_exchange, status_of
+from ._http import API, Watch, iter_chunks, parse_raw_response, query, raw_exchange, status_of
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 WATCH_LIST = {"watch": 1, "sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan",
@@ -340,15 +340,23 @@ def faulty() -> Iterator[tuple[Cluster, API]]:
         own.stop()
 
 
+FAULTS_CONFIGMAPS = "/api/v1/namespaces/faults/configmaps"
+
+
+def _idle_watch(api: API, first: str) -> Watch:
+    """A watch of the ``faults`` namespace's ConfigMaps that has delivered ``first``: open, live, idle."""
+    rv = api.get(FAULTS_CONFIGMAPS).json()["metadata"]["resourceVersion"]
+    watch = api.watch(FAULTS_CONFIGMAPS + query(watch=1, resourceVersion=rv))
+    api.create_configmap("faults", first)
+    assert watch.next_event()["object"]["metadata"]["name"] == first
+    return watch
+
+
 def test_an_injected_watch_delay_holds_events_and_keeps_their_order(faulty: tuple[Cluster, API]) -> None:
     """With a delay rule, events leave only through the stream's own task, each after its delay, in order
     (an idle stream's events are otherwise written at once, without asking the hooks)."""
     own, api = faulty
-    path = "/api/v1/namespaces/faults/configmaps"
-    rv = api.get(path).json()["metadata"]["resourceVersion"]
-    with api.watch(path + query(watch=1, resourceVersion=rv)) as w:
-        api.create_configmap("faults", "before")
-        assert w.next_event()["object"]["metadata"]["name"] == "before"
+    with _idle_watch(api, "before") as w:
         own.faults.watch_delays.append(WatchDelayRule(min_seconds=0.3, max_seconds=0.3, resources=("configmaps",)))
         started = time.monotonic()
         for name in ("one", "two", "three"):
@@ -363,7 +371,7 @@ def test_the_bookmark_at_the_timeout_never_passes_an_event_still_held(faulty: tu
     """An event still held when the stream times out is not sent, so the closing bookmark stays at the
     last event sent, and a watch resumed from it gets the held one."""
     own, api = faulty
-    path = "/api/v1/namespaces/faults/configmaps"
+    path = FAULTS_CONFIGMAPS
     rv = api.get(path).json()["metadata"]["resourceVersion"]
     own.faults.watch_delays.append(WatchDelayRule(min_seconds=1.5, max_seconds=1.5, resources=("configmaps",)))
     with api.watch(path + query(watch=1, resourceVersion=rv, allowWatchBookmarks="true", timeoutSeconds=1)) as w:
@@ -382,11 +390,7 @@ def test_the_bookmark_at_the_timeout_never_passes_an_event_still_held(faulty: tu
 
 def test_a_dropped_stream_ends(faulty: tuple[Cluster, API]) -> None:
     own, api = faulty
-    path = "/api/v1/namespaces/faults/configmaps"
-    rv = api.get(path).json()["metadata"]["resourceVersion"]
-    with api.watch(path + query(watch=1, resourceVersion=rv)) as w:
-        api.create_configmap("faults", "seen")
-        assert w.next_event()["object"]["metadata"]["name"] == "seen"
+    with _idle_watch(api, "seen") as w:
         own.faults.watch_drop_probability = 1.0
         api.create_configmap("faults", "last")  # wakes the stream, which then checks the hook and ends
         rest = [json.loads(line) for line in w.read_to_end()]

@@ -53,10 +53,11 @@ def encode_event(event_type: str, obj: Obj) -> bytes:
     return orjson.dumps({"type": event_type, "object": obj}) + b"\n"
 
 
-class _EncodedEvents:
+class _EncodedEvents(threading.local):
     """Recently encoded events, shared by every stream on the loop: with many watchers on one resource,
     each committed object is encoded once per wire format instead of once per watcher. Stored objects
-    are never mutated, so identity is a safe key while the entry holds a reference to the object."""
+    are never mutated, so identity is a safe key while the entry holds a reference to the object. One
+    per thread: clusters in one process each run their loop in a thread of their own."""
 
     size = 512
 
@@ -114,13 +115,14 @@ class _Fanout:
                     hooks, rt = stream.hooks, stream.rt
                     active = hooks.active(rt)
                 if not active:
-                    if item[1] is not obj or item[0] != event_type or stream.encode is not encode:
-                        event_type, obj, encode = item[0], item[1], stream.encode
-                        data = _encoded.get(encode, event_type, obj)
                     assert stream.write_now is not None
                     try:
+                        if item[1] is not obj or item[0] != event_type or stream.encode is not encode:
+                            event_type, obj, encode = item[0], item[1], stream.encode
+                            data = _encoded.get(encode, event_type, obj)
                         written = stream.write_now(data)
-                    except Exception:  # a transport closing under us: the stream's task sorts it out
+                    except Exception:  # the stream's own task meets the error again and ends the stream
+                        event_type = None
                         written = False
                     if written:
                         stream.last_rv = item[2]

@@ -32,11 +32,8 @@ from typing import Any
 import yaml
 
 from kubeproof.server import errors
-from kubeproof.server.registry.base import ResourceType
+from kubeproof.server.registry.base import JSON_CONTAINERS, ResourceType
 from kubeproof.server.validation.field import FieldError, not_supported
-
-#: ``isinstance`` with a tuple constant: ``dict | list`` builds a union object at every call.
-_CONTAINER = (dict, list)
 
 IGNORE = "Ignore"
 WARN = "Warn"
@@ -162,9 +159,9 @@ def _key_count(value: Any) -> int:
         node = stack.pop()
         if isinstance(node, dict):
             count += len(node)
-            stack.extend(v for v in node.values() if isinstance(v, _CONTAINER))
+            stack.extend(v for v in node.values() if isinstance(v, JSON_CONTAINERS))
         elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, _CONTAINER))
+            stack.extend(v for v in node if isinstance(v, JSON_CONTAINERS))
     return count
 
 
@@ -222,7 +219,7 @@ class _Walk:
             items = resolved.get("items") if resolved is not None else None
             if resolved is None or (items is None and self.typed):
                 return self.free(value, path) if not self.typed else value
-            return [self.value(item, items, f"{path}[{i}]") if isinstance(item, _CONTAINER) else item
+            return [self.value(item, items, f"{path}[{i}]") if isinstance(item, JSON_CONTAINERS) else item
                     for i, item in enumerate(value)]
         return value
 
@@ -261,7 +258,7 @@ class _Walk:
                     self.error(f"duplicate field {_quote(sub_path)}")
                 seen.add(key)
             # A scalar needs no schema: nothing below it can be unknown or repeated.
-            out[key] = self.value(item, sub_schema, sub_path) if isinstance(item, _CONTAINER) else item
+            out[key] = self.value(item, sub_schema, sub_path) if isinstance(item, JSON_CONTAINERS) else item
         return out
 
     def free(self, value: Any, path: str) -> Any:

@@ -32,14 +32,10 @@ import orjson
 
 from kubeproof.clock import Clock
 from kubeproof.server import schema as schemas
-from kubeproof.server.registry.base import ResourceType
+from kubeproof.server.registry.base import JSON_CONTAINERS, JSON_NUMBERS, ResourceType
 from kubeproof.server.registry.generic import now_rfc3339
 from kubeproof.server.validation.field import FieldError, go_quote, too_long
 from kubeproof.server.validation.field import invalid as invalid_field
-
-#: ``isinstance`` with a tuple constant: ``dict | list`` builds a union object at every call.
-_CONTAINER = (dict, list)
-_NUMBER = (int, float)
 
 Obj = dict[str, Any]
 #: A schema node (``server/schema.py`` format), or None for "deduced" (typed by the value itself).
@@ -84,7 +80,7 @@ def canon(value: Any) -> tuple[Any, ...]:
         return ("z",)
     if isinstance(value, bool):
         return ("b", value)
-    if isinstance(value, _NUMBER):
+    if isinstance(value, JSON_NUMBERS):
         return ("n", value)
     if isinstance(value, str):
         return ("s", value)
@@ -567,7 +563,7 @@ def _fits(atom: Atom, value: Any) -> bool:
         return isinstance(value, dict)
     if atom.kind == "list":
         return isinstance(value, list)
-    return not isinstance(value, _CONTAINER)
+    return not isinstance(value, JSON_CONTAINERS)
 
 
 def child_type(atom: Atom, name: str) -> TypeRef | _NoType:
@@ -653,11 +649,11 @@ def _validate(value: Any, tref: TypeRef | _NoType, path: str, errs: list[str]) -
     if value is None:
         return
     if atom.kind == "scalar":
-        if isinstance(value, _CONTAINER):
+        if isinstance(value, JSON_CONTAINERS):
             expected = {"numeric": "numeric (int or float)", "boolean": "boolean"}.get(atom.scalar, atom.scalar)
             expected = "any scalar" if atom.scalar == "untyped" else expected
             errs.append(f"{path}: expected {expected}, got {_go_type(value)}")
-        elif atom.scalar == "numeric" and (isinstance(value, bool) or not isinstance(value, _NUMBER)):
+        elif atom.scalar == "numeric" and (isinstance(value, bool) or not isinstance(value, JSON_NUMBERS)):
             errs.append(f"{path}: expected numeric (int or float), got {_go_type(value)}")
         elif atom.scalar == "string" and not isinstance(value, str):
             errs.append(f"{path}: expected string, got {go_json(value)}")
@@ -840,7 +836,7 @@ def _added(value: Any, tref: TypeRef, parent: FieldSet, pe: PathElement) -> None
 
 def _present(value: Any) -> bool:
     """A non-empty list or map (empty and null ones compare as leaves)."""
-    return isinstance(value, _CONTAINER) and len(value) > 0
+    return isinstance(value, JSON_CONTAINERS) and len(value) > 0
 
 
 def merge(lhs: Any, rhs: Any, tref: TypeRef) -> Any:
@@ -1053,7 +1049,7 @@ def go_view(value: Any, tref: TypeRef, *, zero: bool, root: bool = False) -> Any
             if key in keep_null:
                 out[key] = None
             continue
-        if not isinstance(item, _CONTAINER):
+        if not isinstance(item, JSON_CONTAINERS):
             out[key] = item  # a scalar is its own view
             continue
         item_type = fields[key]

@@ -10,8 +10,8 @@ still has its headers on the wire at once: its first body message, empty, flushe
 A streamed response can also write a body chunk synchronously, through the ASGI scope extension
 ``kubeproof.write_chunk`` (its ``write``): a callable per request that frames and writes the chunk at
 once, or answers False when it must go through ``send`` (headers still held, response finished, client
-gone, or the transport over its high-water mark). A watch event for 1,000 watchers is then 1,000 such writes from one
-callback instead of 1,000 task wake-ups, each through ``send``'s checks (see ``server/watch.py``).
+gone, transport closing or over its high-water mark). A watch event for 1,000 watchers is then 1,000
+such writes from one callback instead of 1,000 task wake-ups, each through ``send`` (server/watch.py).
 """
 
 from __future__ import annotations

@@ -20,11 +20,8 @@ from typing import Any
 
 from kubeproof.server import errors, schema
 from kubeproof.server.decoding import go_json_type
-from kubeproof.server.registry.base import Obj, ResourceType
+from kubeproof.server.registry.base import JSON_NUMBERS, Obj, ResourceType
 from kubeproof.server.validation.field import FieldError
-
-#: ``isinstance`` with a tuple constant: ``int | float`` builds a union object at every call.
-_NUMBER = (int, float)
 
 INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
@@ -159,7 +156,7 @@ class _Decoder:
         elif kind == "integer":
             self.integer(value, target, struct, path)
         elif kind == "number":
-            if isinstance(value, bool) or not isinstance(value, _NUMBER):
+            if isinstance(value, bool) or not isinstance(value, JSON_NUMBERS):
                 self.save(value, target, struct, path)
         elif kind == "boolean":
             if not isinstance(value, bool):
@@ -193,7 +190,7 @@ class _Decoder:
                     self.value(values, item, element, struct, path, owner)
 
     def integer(self, value: Any, target: str, struct: str, path: list[str]) -> None:
-        if isinstance(value, bool) or not isinstance(value, _NUMBER):
+        if isinstance(value, bool) or not isinstance(value, JSON_NUMBERS):
             self.save(value, target, struct, path)
             return
         low, high = INT_RANGES.get(target, INT_RANGES["int64"])

@@ -126,7 +126,7 @@ class _Fanout:
                         written = False
                     if written:
                         stream.last_rv = item[2]
-                        subscriber.in_flight -= 1  # settled: written
+                        subscriber.settle(item, True)
                         continue
             subscriber.settle(item, False)
 
@@ -204,6 +204,14 @@ class WatchStream:
             return (DELETED, set_rv(event.prev, event.rv))
         return None
 
+    def _bookmark_rv(self) -> int:
+        """The revision a bookmark may carry now: the store's while nothing is buffered or on its way to
+        this stream, else the last event written (a client resuming there must still get the rest)."""
+        store = self.registry.store
+        with store.lock:
+            rv = store.revision if self.subscriber.idle() else self.last_rv
+        return max(self.last_rv, rv)
+
     async def run(self, send: Send, disconnected: asyncio.Event, write_now: WriteNow | None = None) -> None:
         """Stream until the timeout, a disconnect or a dropped stream. ``write_now``, when given, lets an
         idle stream's events be written at once (``_Fanout``); everything else goes through ``send``."""
@@ -251,10 +259,8 @@ class WatchStream:
                     now = time.monotonic()
                     if now >= deadline:
                         if self.opts.allow_bookmarks:
-                            # Events still buffered are not sent now, so the bookmark must not pass them.
-                            with store.lock:
-                                end_rv = store.revision if subscriber.idle() else self.last_rv
-                            await send(self.encode("BOOKMARK", bookmark(self.rt, max(self.last_rv, end_rv))))
+                            # Events still buffered are not sent now: the bookmark must not pass them.
+                            await send(self.encode("BOOKMARK", bookmark(self.rt, self._bookmark_rv())))
                         return
                     if self.hooks.drop(self.rt):
                         return
@@ -267,9 +273,7 @@ class WatchStream:
                         return
                     if not subscriber.items:
                         if time.monotonic() >= next_bookmark and self.opts.allow_bookmarks:
-                            with store.lock:
-                                idle_rv = store.revision if subscriber.idle() else self.last_rv
-                            self.last_rv = max(self.last_rv, idle_rv)
+                            self.last_rv = self._bookmark_rv()
                             await send(self.encode("BOOKMARK", bookmark(self.rt, self.last_rv)))
                         if time.monotonic() >= next_bookmark:
                             next_bookmark = time.monotonic() + self.bookmark_interval

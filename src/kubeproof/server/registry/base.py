@@ -14,6 +14,10 @@ from typing import Any, ClassVar
 from kubeproof.server.validation.field import FieldError
 
 Obj = dict[str, Any]
+#: For ``isinstance`` on hot paths: a tuple constant, where ``dict | list`` builds a union object at
+#: every call (about 4 x slower).
+JSON_CONTAINERS = (dict, list)
+JSON_NUMBERS = (int, float)
 
 
 class Strategy:
